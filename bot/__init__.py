@@ -1,0 +1,1 @@
+"""Composition root: settings, the Bolt app, servers, scheduler and the CLI."""

@@ -1,0 +1,143 @@
+"""Settings from the environment and `.env`, checked up front with clear messages."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from store.access import AccessPolicy, check_user_id
+from store.db import DEFAULT_URL
+from store.enums import Role
+from store.errors import InvalidInput
+
+SLACK_API = "https://slack.com/api/"
+
+# How to fix each setting, appended to its error line.
+HINTS = {
+    "SLACK_BOT_TOKEN": "copy the Bot User OAuth Token (xoxb-…) from the app's OAuth & Permissions page",
+    "SLACK_SIGNING_SECRET": "copy the Signing Secret from the app's Basic Information page",
+    "SLACK_APP_TOKEN": "create an app-level token (xapp-…) with connections:write under Basic Information",
+    "SLACK_API_URL": "leave it unset for Slack, or give an http(s) URL ending in /api/",
+    "DATABASE_URL": "use sqlite+aiosqlite:///overview.db or postgresql+asyncpg://user@host/db",
+    "HOST": "give an address to listen on, such as 0.0.0.0 or 127.0.0.1",
+    "PORT": "give a port number from 1 to 65535",
+    "BOT_ADMINS": "give Slack user IDs separated by commas, such as U0123ABCD,U0456EFGH",
+    "DEFAULT_ROLE": "use viewer, operator, approver, admin or none",
+    "LOG_LEVEL": "use DEBUG, INFO, WARNING or ERROR",
+}
+
+
+class SettingsError(Exception):
+    """One line per bad setting, each naming it and how to fix it."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_api_url: str = SLACK_API
+    database_url: str = DEFAULT_URL
+    host: str = "0.0.0.0"
+    port: int = Field(default=3000, ge=1, le=65535)
+    bot_admins: Annotated[frozenset[str], NoDecode] = frozenset()
+    default_role: Literal["viewer", "operator", "approver", "admin", "none"] = "viewer"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith("xoxb-"):
+            raise ValueError("must start with xoxb-")
+        return v or None
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith("xapp-"):
+            raise ValueError("must start with xapp-")
+        return v or None
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("is not an http(s) URL")
+        return v if v.endswith("/") else v + "/"
+
+    @field_validator("database_url")
+    @classmethod
+    def _db_url(cls, v: str) -> str:
+        try:
+            url = make_url(v)
+        except ArgumentError:
+            raise ValueError("is not a database URL") from None
+        if url.drivername not in ("sqlite+aiosqlite", "postgresql+asyncpg"):
+            raise ValueError(f"uses driver {url.drivername!r}, which is not supported")
+        return v
+
+    @field_validator("bot_admins", mode="before")
+    @classmethod
+    def _admins(cls, v: object) -> frozenset[str]:
+        if isinstance(v, str):
+            items = [x for x in v.replace(" ", "").split(",") if x]
+        elif isinstance(v, list | tuple | set | frozenset):
+            items = [str(x) for x in v]
+        else:
+            raise ValueError("is not a list of user IDs")
+        try:
+            return frozenset(check_user_id(x) for x in items)
+        except InvalidInput as e:
+            raise ValueError(e.message.replace("“", "'").replace("”", "'").rstrip(".")) from None
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, v: object) -> object:
+        return v.upper() if isinstance(v, str) else v
+
+    @field_validator("default_role", mode="before")
+    @classmethod
+    def _lower(cls, v: object) -> object:
+        return v.lower() if isinstance(v, str) else v
+
+    @property
+    def access_policy(self) -> AccessPolicy:
+        role = None if self.default_role == "none" else Role(self.default_role)
+        return AccessPolicy.of(self.bot_admins, role)
+
+    def require(self, *names: str) -> None:
+        """Fail with one line per missing setting a command needs."""
+        missing = [n for n in names if not getattr(self, n.lower())]
+        if missing:
+            raise SettingsError([f"{n}: not set — {HINTS[n]}." for n in missing])
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as e:
+        lines = []
+        for err in e.errors():
+            name = str(err["loc"][0]).upper() if err["loc"] else "settings"
+            msg = err["msg"].removeprefix("Value error, ").rstrip(".")
+            lines.append(f"{name}: {msg} — {HINTS.get(name, 'check its value')}.")
+        raise SettingsError(lines) from None
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level, logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )

@@ -1,0 +1,1 @@
+"""The data model and the operations on it. No Slack imports here."""

@@ -1,0 +1,95 @@
+"""Domain vocabularies, each with the words the console uses."""
+
+from __future__ import annotations
+
+import enum
+
+
+class LicenseType(enum.StrEnum):
+    ANNUAL = "annual"
+    MONTHLY = "monthly"
+    MONTHLY_NFR = "monthly_nfr"
+
+    @property
+    def label(self) -> str:
+        return {"annual": "Annual", "monthly": "Monthly", "monthly_nfr": "Monthly (NFR)"}[
+            self.value
+        ]
+
+
+class Status(enum.StrEnum):
+    """Vision One status of a customer."""
+
+    NOT_PROVISIONED = "not_provisioned"
+    PROVISIONING = "provisioning"
+    FAILED = "failed"
+    ACTIVE = "active"
+    TRIAL = "trial"
+    EXPIRED = "expired"
+    DISCONNECTED = "disconnected"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class Level(enum.StrEnum):
+    """Exposure and Security Configuration levels."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+    @property
+    def rank(self) -> int:
+        return {"low": 1, "medium": 2, "high": 3}[self.value]
+
+
+class Origin(enum.StrEnum):
+    MANUAL = "manual"
+    IMPORTED = "imported"
+
+
+class Role(enum.StrEnum):
+    """Ordered: each role can do what the roles before it can."""
+
+    VIEWER = "viewer"
+    OPERATOR = "operator"
+    APPROVER = "approver"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return list(Role).index(self)
+
+    def allows(self, needed: Role) -> bool:
+        return self.rank >= needed.rank
+
+
+class SnapshotSource(enum.StrEnum):
+    IMPORT = "import"
+    MANUAL = "manual"
+    VISION_ONE = "vision_one"
+
+
+def cri_band(cri: int | None) -> Level | None:
+    """Cyber Risk Index band: Low 0-30, Medium 31-69, High 70-100."""
+    if cri is None:
+        return None
+    if cri <= 30:
+        return Level.LOW
+    if cri <= 69:
+        return Level.MEDIUM
+    return Level.HIGH
+
+
+# CRI bounds per band, used by filters and summaries.
+CRI_BANDS: dict[Level, tuple[int, int]] = {
+    Level.LOW: (0, 30),
+    Level.MEDIUM: (31, 69),
+    Level.HIGH: (70, 100),
+}

@@ -1,0 +1,153 @@
+"""Tables. Operations live in their own modules; this file is only the shape."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    TypeDecorator,
+    text,
+)
+from sqlalchemy import Enum as SAEnum
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from store.enums import Level, LicenseType, Origin, Role, SnapshotSource, Status
+from store.regions import DataCenter
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Aware UTC datetimes on every backend (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, dt.datetime)
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def _enum(cls: type[enum.Enum], length: int = 20) -> SAEnum:
+    # Stored as plain strings (the enum values) so both backends read the same rows.
+    return SAEnum(
+        cls,
+        native_enum=False,
+        length=length,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+    )
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Customer(Base):
+    __tablename__ = "customer"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company: Mapped[str] = mapped_column(String(200))
+    # Case-folded company name: the key for lookups and the import's upsert.
+    company_key: Mapped[str] = mapped_column(String(200), unique=True)
+    license_type: Mapped[LicenseType | None] = mapped_column(_enum(LicenseType))
+    status: Mapped[Status] = mapped_column(_enum(Status), default=Status.NOT_PROVISIONED)
+    cri: Mapped[int | None] = mapped_column(Integer)
+    exposure: Mapped[Level | None] = mapped_column(_enum(Level))
+    security_configuration: Mapped[Level | None] = mapped_column(_enum(Level))
+    expiration_date: Mapped[dt.date | None] = mapped_column(Date)
+    sign_in_account: Mapped[str | None] = mapped_column(String(320))
+
+    origin: Mapped[Origin] = mapped_column(_enum(Origin))
+    data_center: Mapped[DataCenter | None] = mapped_column(_enum(DataCenter))
+    license_start_date: Mapped[dt.date | None] = mapped_column(Date)
+    trial_start_date: Mapped[dt.date | None] = mapped_column(Date)
+    trial_extensions: Mapped[int] = mapped_column(Integer, default=0)
+    is_nfr: Mapped[bool] = mapped_column(Boolean, default=False)
+    primary_user_account: Mapped[str | None] = mapped_column(String(320))
+    auditor_account: Mapped[str | None] = mapped_column(String(320))
+    v1_connected: Mapped[bool] = mapped_column(Boolean, default=False)
+    v1_company_id: Mapped[str | None] = mapped_column(String(64))
+
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Bumped by every change: a card drawn from version N can tell it is stale.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    snapshots: Mapped[list[RiskSnapshot]] = relationship(
+        back_populates="customer", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    __table_args__ = (
+        CheckConstraint("cri IS NULL OR (cri >= 0 AND cri <= 100)", name="cri_range"),
+        CheckConstraint("trial_extensions >= 0", name="trial_extensions_nonneg"),
+        # A partner has one NFR licence: at most one customer holds it.
+        Index(
+            "uq_customer_one_nfr",
+            "is_nfr",
+            unique=True,
+            sqlite_where=text("is_nfr"),
+            postgresql_where=text("is_nfr"),
+        ),
+        Index("ix_customer_cri", "cri"),
+        Index("ix_customer_expiration_date", "expiration_date"),
+    )
+
+
+class RiskSnapshot(Base):
+    __tablename__ = "risk_snapshot"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"))
+    taken_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    cri: Mapped[int | None] = mapped_column(Integer)
+    exposure: Mapped[Level | None] = mapped_column(_enum(Level))
+    security_configuration: Mapped[Level | None] = mapped_column(_enum(Level))
+    source: Mapped[SnapshotSource] = mapped_column(_enum(SnapshotSource))
+
+    customer: Mapped[Customer] = relationship(back_populates="snapshots")
+
+    __table_args__ = (Index("ix_risk_snapshot_customer_taken", "customer_id", "taken_at"),)
+
+
+class AccessGrant(Base):
+    """A role given to one Slack user, beyond the workspace default."""
+
+    __tablename__ = "access_grant"
+
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    role: Mapped[Role] = mapped_column(_enum(Role))
+    granted_by: Mapped[str] = mapped_column(String(64))
+    granted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

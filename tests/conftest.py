@@ -1,0 +1,93 @@
+"""Shared fixtures: every database test runs on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from store.db import Database
+from store.migrate import upgrade
+
+PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://127.0.0.1:5432/test")
+REQUIRE_PG = os.environ.get("REQUIRE_POSTGRES") == "1"
+
+
+def _pg_reachable() -> str | None:
+    """None when reachable, else the reason it is not."""
+    import asyncpg  # type: ignore[import-untyped]
+
+    dsn = PG_URL.replace("postgresql+asyncpg", "postgresql")
+
+    async def probe() -> None:
+        conn = await asyncpg.connect(dsn, timeout=3)
+        await conn.close()
+
+    try:
+        asyncio.run(probe())
+    except Exception as e:  # any failure means "not here"
+        return f"PostgreSQL not reachable at {PG_URL}: {e}"
+    return None
+
+
+_PG_REASON: str | None | bool = False  # False: not probed yet
+
+
+def pg_skip_reason() -> str | None:
+    global _PG_REASON
+    if _PG_REASON is False:
+        _PG_REASON = _pg_reachable()
+    return _PG_REASON  # type: ignore[return-value]
+
+
+def pytest_report_header() -> str:
+    reason = pg_skip_reason()
+    return f"postgresql: {'available at ' + PG_URL if reason is None else reason}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database per test: a SQLite file, or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+        return
+    reason = pg_skip_reason()
+    if reason is not None:
+        if REQUIRE_PG:
+            pytest.fail(f"{reason} (REQUIRE_POSTGRES=1)")
+        pytest.skip(reason)
+    name = f"overview_test_{uuid.uuid4().hex[:12]}"
+    _pg_exec(f'CREATE DATABASE "{name}"')
+    try:
+        yield str(make_url(PG_URL).set(database=name))
+    finally:
+        _pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _pg_exec(sql: str) -> None:
+    import asyncpg
+
+    async def run() -> None:
+        conn = await asyncpg.connect(PG_URL.replace("postgresql+asyncpg", "postgresql"))
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[Database]:
+    """A migrated database, closed after the test."""
+    database = Database(db_url)
+    await upgrade(database)
+    try:
+        yield database
+    finally:
+        await database.close()
