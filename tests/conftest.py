@@ -8,11 +8,18 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import aiohttp
 import pytest
+from aiohttp import web
 from sqlalchemy.engine import make_url
 
+from bot.run import prepare
+from bot.server import build_web_app
+from bot.settings import Settings, load_settings
 from store.db import Database
 from store.migrate import upgrade
+from tests.harness import ADMIN, SECRET, BotHarness
+from tests.slack_standin import SlackStandIn
 
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("REQUIRE_POSTGRES") == "1"
@@ -35,7 +42,7 @@ def _pg_reachable() -> str | None:
     return None
 
 
-_PG_REASON: str | None | bool = False  # False: not probed yet
+_PG_REASON: str | bool | None = False  # False: not probed yet
 
 
 def pg_skip_reason() -> str | None:
@@ -91,3 +98,45 @@ async def db(db_url: str) -> AsyncIterator[Database]:
         yield database
     finally:
         await database.close()
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[SlackStandIn]:
+    standin = SlackStandIn()
+    await standin.start()
+    try:
+        yield standin
+    finally:
+        await standin.stop()
+    assert not standin.problems, standin.problems
+
+
+@pytest.fixture
+def bot_settings(db_url: str, slack: SlackStandIn) -> Settings:
+    return load_settings(
+        slack_bot_token="xoxb-test",
+        slack_signing_secret=SECRET,
+        slack_api_url=slack.api_url,
+        database_url=db_url,
+        bot_admins=ADMIN,
+        default_role="viewer",
+        _env_file=None,
+    )
+
+
+@pytest.fixture
+async def bot(bot_settings: Settings, slack: SlackStandIn) -> AsyncIterator[BotHarness]:
+    """The real bot: migrated database, Bolt app and aiohttp server on a free port."""
+    database, deps, app = await prepare(bot_settings)
+    runner = web.AppRunner(build_web_app(app, database, SECRET))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    async with aiohttp.ClientSession() as http:
+        try:
+            yield BotHarness(f"http://127.0.0.1:{port}", database, deps, slack, http)
+        finally:
+            await runner.cleanup()
+            await deps.drain()
+            await database.close()

@@ -1,0 +1,1 @@
+"""Pure functions from domain values to Block Kit. No I/O here."""

@@ -1,0 +1,46 @@
+"""Help that lists only what this person may run."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import Block
+
+from blocks.message import Message, context, section
+from store.enums import Role
+
+_VIEWER = [
+    ("/customers list [filters]", "the portfolio, sorted by company, 20 a page"),
+    (
+        "/customers list acme risk:high",
+        "filters: text, `risk:high|medium|low`, `license:annual|monthly|nfr`, `status:trial`, `expiring:30`, `sort:risk`",
+    ),
+    ("/customers show <company>", "one customer's card"),
+    (
+        "/customers risk [<company>]",
+        "risk by band and the riskiest customers, or one customer's figures",
+    ),
+    ("/customers help", "this help"),
+]
+_ADMIN = [
+    ("/customers access list", "who has which role"),
+    ("/customers access grant @user operator", "roles: viewer, operator, approver, admin"),
+    ("/customers access revoke @user", "back to the workspace default"),
+]
+
+
+def help_message(role: Role | None, *, prefix: str | None = None) -> Message:
+    if role is None:
+        text = "You don't have access to Customer Overview. Ask an admin to grant you a role."
+        return Message(text=text, blocks=[section(text)])
+    commands = _VIEWER + (_ADMIN if role.allows(Role.ADMIN) else [])
+    lines = "\n".join(f"`{cmd}` — {what}" for cmd, what in commands)
+    blocks: list[Block] = []
+    if prefix:
+        blocks.append(section(prefix))
+    blocks += [
+        section(f"*Customer Overview* — you are a *{role.value}*. You can run:\n{lines}"),
+        context(
+            "Names match by exact name, prefix or any part. Replies are only visible to you; "
+            "end a command with `public` to post it in the channel."
+        ),
+    ]
+    return Message(text=(prefix + " " if prefix else "") + "Customer Overview help", blocks=blocks)

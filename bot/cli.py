@@ -1,0 +1,155 @@
+"""`overview-bot`: run the bot and look after its database from the shell."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+
+from bot.run import StartupError, serve, socket
+from bot.settings import Settings, SettingsError, configure_logging, load_settings
+from store import access
+from store.db import Database
+from store.errors import OverviewError
+from store.migrate import current_revision, head_revision, upgrade
+
+EPILOG = """\
+examples:
+  overview-bot serve                      # HTTP mode on HOST:PORT (POST /slack/events)
+  overview-bot socket                     # Socket Mode, no public URL needed
+  overview-bot import console-export.csv  # upsert customers from the console's CSV
+  overview-bot access grant U0123ABCD operator
+  overview-bot db upgrade
+
+Settings come from the environment and .env: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET,
+SLACK_APP_TOKEN, DATABASE_URL (default sqlite+aiosqlite:///overview.db), HOST, PORT,
+BOT_ADMINS, DEFAULT_ROLE, LOG_LEVEL, SLACK_API_URL.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="overview-bot",
+        description="Customer Overview for Slack: your Vision One customers and their risk, in Slack.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    sub.add_parser("serve", help="run in HTTP mode (needs a public URL and SLACK_SIGNING_SECRET)")
+    sub.add_parser("socket", help="run in Socket Mode (needs SLACK_APP_TOKEN)")
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(
+        dest="db_command", metavar="ACTION", required=True
+    )
+    db.add_parser("upgrade", help="apply migrations (also done at start)")
+    db.add_parser("current", help="show the schema revision")
+
+    imp = sub.add_parser("import", help="upsert customers from the console's CSV or a JSON file")
+    imp.add_argument("file", type=Path, help="a .csv exported from Customer Overview, or .json")
+
+    acc = sub.add_parser("access", help="who may use the bot, and as what").add_subparsers(
+        dest="access_command", metavar="ACTION", required=True
+    )
+    grant = acc.add_parser("grant", help="give a Slack user a role")
+    grant.add_argument("user", help="Slack user ID, such as U0123ABCD")
+    grant.add_argument("role", help="viewer, operator, approver or admin")
+    revoke = acc.add_parser("revoke", help="take a user's role away (back to DEFAULT_ROLE)")
+    revoke.add_argument("user", help="Slack user ID")
+    acc.add_parser("list", help="list granted roles")
+    return p
+
+
+async def _with_db(settings: Settings, work: Callable[[Database], Awaitable[int]]) -> int:
+    db = Database(settings.database_url)
+    try:
+        try:
+            await upgrade(db)
+        except Exception as e:
+            print(f"DATABASE_URL: cannot open or migrate the database: {e}", file=sys.stderr)
+            return 2
+        return await work(db)
+    finally:
+        await db.close()
+
+
+async def _db_current(db: Database) -> int:
+    print(f"schema revision {await current_revision(db)} (latest {head_revision()})")
+    return 0
+
+
+async def _access(db: Database, args: argparse.Namespace, settings: Settings) -> int:
+    if args.access_command == "list":
+        async with db.session() as s:
+            grants = await access.list_grants(s, None)
+        default = settings.default_role
+        admins = ", ".join(sorted(settings.bot_admins)) or "none"
+        print(f"BOT_ADMINS: {admins}; everyone else in the workspace: {default}")
+        for g in grants:
+            print(
+                f"{g.user_id}\t{g.role.value}\tgranted by {g.granted_by} on {g.granted_at:%Y-%m-%d}"
+            )
+        if not grants:
+            print("no roles granted")
+        return 0
+    async with db.transaction() as s:
+        if args.access_command == "grant":
+            role = access.parse_role(args.role)
+            await access.grant(s, None, args.user, role, granted_by="cli")
+            print(f"{args.user.strip()} is now {role.value}")
+        elif await access.revoke(s, None, args.user):
+            print(f"{args.user.strip()}'s role was removed (default: {settings.default_role})")
+        else:
+            print(f"{args.user.strip()} had no role granted (default: {settings.default_role})")
+    return 0
+
+
+async def _import(db: Database, path: Path) -> int:
+    from bot.import_cli import run_import
+
+    return await run_import(db, path, out=sys.stdout, err=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as e:
+        for line in e.lines:
+            print(line, file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    try:
+        if args.command == "serve":
+            asyncio.run(serve(settings))
+        elif args.command == "socket":
+            asyncio.run(socket(settings))
+        elif args.command == "db":
+            if args.db_command == "upgrade":
+                code = asyncio.run(_with_db(settings, lambda db: _ok()))
+                if code == 0:
+                    print(f"database is at revision {head_revision()}")
+                return code
+            return asyncio.run(_with_db(settings, _db_current))
+        elif args.command == "import":
+            return asyncio.run(_with_db(settings, lambda db: _import(db, args.file)))
+        elif args.command == "access":
+            return asyncio.run(_with_db(settings, lambda db: _access(db, args, settings)))
+    except (SettingsError, StartupError) as e:
+        print(str(e), file=sys.stderr)
+        return 2
+    except OverviewError as e:
+        print(e.message, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+async def _ok() -> int:
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

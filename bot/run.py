@@ -1,0 +1,95 @@
+"""Start-up and shutdown for both entry points: HTTP (`serve`) and Socket Mode (`socket`)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+
+from bot.app import create_app
+from bot.server import build_web_app
+from bot.settings import Settings
+from handlers.deps import Deps
+from store.db import Database
+from store.migrate import upgrade
+
+log = logging.getLogger("overview")
+
+
+class StartupError(Exception):
+    """A problem the operator must fix before the bot can run; the text says how."""
+
+
+async def prepare(settings: Settings) -> tuple[Database, Deps, AsyncApp]:
+    db = Database(settings.database_url)
+    try:
+        await upgrade(db)
+    except Exception as e:
+        await db.close()
+        raise StartupError(f"DATABASE_URL: cannot open or migrate the database: {e}") from None
+    deps = Deps(db=db, policy=settings.access_policy)
+    app = create_app(settings, deps)
+    try:
+        auth = await app.client.auth_test()
+    except SlackApiError as e:
+        await db.close()
+        raise StartupError(
+            f"SLACK_BOT_TOKEN was refused by Slack ({e.response.get('error')}): "
+            "copy the Bot User OAuth Token again after installing the app."
+        ) from None
+    except Exception as e:
+        await db.close()
+        raise StartupError(f"cannot reach Slack at {settings.slack_api_url}: {e}") from None
+    log.info("connected to workspace %s as %s", auth.get("team"), auth.get("user"))
+    return db, deps, app
+
+
+async def _wait_for_signal() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def serve(settings: Settings) -> None:
+    settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+    db, deps, app = await prepare(settings)
+    assert settings.slack_signing_secret is not None
+    runner = web.AppRunner(build_web_app(app, db, settings.slack_signing_secret))
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port)
+    try:
+        await site.start()
+    except OSError as e:
+        await runner.cleanup()
+        await db.close()
+        raise StartupError(
+            f"HOST/PORT: cannot listen on {settings.host}:{settings.port}: {e}"
+        ) from None
+    log.info("listening on http://%s:%s/slack/events", settings.host, settings.port)
+    try:
+        await _wait_for_signal()
+    finally:
+        await runner.cleanup()
+        await deps.drain()
+        await db.close()
+
+
+async def socket(settings: Settings) -> None:
+    settings.require("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
+    db, deps, app = await prepare(settings)
+    handler = AsyncSocketModeHandler(app, settings.slack_app_token)
+    await handler.connect_async()
+    log.info("connected in Socket Mode")
+    try:
+        await _wait_for_signal()
+    finally:
+        await handler.close_async()
+        await deps.drain()
+        await db.close()

@@ -1,0 +1,157 @@
+"""HTTP mode: aiohttp in front of Bolt, guarding what Bolt would answer with a 5xx."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import uuid
+from collections import OrderedDict
+from urllib.parse import parse_qs
+
+from aiohttp import web
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.signature import SignatureVerifier
+
+from store.db import Database
+
+log = logging.getLogger("overview.http")
+EVENTS_PATH = "/slack/events"
+MAX_BODY = 1024 * 1024
+
+
+class Malformed(Exception):
+    pass
+
+
+def check_shape(body: bytes, content_type: str) -> None:
+    """Reject signed bodies Bolt cannot parse (it would answer 500)."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Malformed("body is not UTF-8") from None
+    if content_type.startswith("application/json"):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            raise Malformed("body is not JSON") from None
+        if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+            raise Malformed("JSON body needs a type")
+        if data["type"] == "event_callback" and not isinstance(data.get("event"), dict):
+            raise Malformed("event_callback needs an event")
+        return
+    form = parse_qs(text, keep_blank_values=True)
+    if "payload" in form:
+        try:
+            payload = json.loads(form["payload"][0])
+        except ValueError:
+            raise Malformed("payload is not JSON") from None
+        if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
+            raise Malformed("payload needs a type")
+        user = payload.get("user")
+        if "user" in payload and not isinstance(user, dict):
+            raise Malformed("payload user must be an object")
+        for key in ("actions", "view", "container", "channel", "team", "message"):
+            value = payload.get(key)
+            if value is not None and not isinstance(value, dict | list):
+                raise Malformed(f"payload {key} has the wrong type")
+        actions = payload.get("actions")
+        if actions is not None and not (
+            isinstance(actions, list) and all(isinstance(a, dict) for a in actions)
+        ):
+            raise Malformed("payload actions must be a list of objects")
+        return
+    if "command" in form:
+        if not form.get("user_id", [""])[0]:
+            raise Malformed("command needs a user_id")
+        return
+    if "ssl_check" in form:
+        return
+    raise Malformed("not a Slack request")
+
+
+class RecentDeliveries:
+    """Keys of recently handled requests, so a Slack retry is not run a second time."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._size = size
+
+    def seen_before(self, key: str) -> bool:
+        if key in self._seen:
+            self._seen.move_to_end(key)
+            return True
+        self._seen[key] = None
+        if len(self._seen) > self._size:
+            self._seen.popitem(last=False)
+        return False
+
+
+def delivery_key(body: bytes) -> str:
+    try:
+        event_id = json.loads(body).get("event_id")
+        if isinstance(event_id, str):
+            return event_id
+    except (ValueError, AttributeError):
+        pass
+    return hashlib.sha256(body).hexdigest()
+
+
+def build_web_app(app: AsyncApp, db: Database, signing_secret: str) -> web.Application:
+    verifier = SignatureVerifier(signing_secret)
+    deliveries = RecentDeliveries()
+
+    async def events(request: web.Request) -> web.Response:
+        body = await request.read()
+        headers = request.headers
+        if not verifier.is_valid(
+            body,
+            headers.get("X-Slack-Request-Timestamp", ""),
+            headers.get("X-Slack-Signature", ""),
+        ):
+            return web.Response(status=401, text="invalid signature or stale timestamp")
+        try:
+            check_shape(body, headers.get("Content-Type", ""))
+        except Malformed as e:
+            return web.Response(status=400, text=f"malformed request: {e}")
+        first = not deliveries.seen_before(delivery_key(body))
+        if not first and "X-Slack-Retry-Num" in headers:
+            return web.Response(status=200, headers={"X-Slack-No-Retry": "1"})
+        bolt_req = AsyncBoltRequest(
+            body=body.decode("utf-8"),
+            query=request.query_string,
+            headers={k.lower(): [v] for k, v in headers.items()},
+        )
+        try:
+            resp = await app.async_dispatch(bolt_req)
+        except Exception:
+            reference = uuid.uuid4().hex[:10]
+            log.exception("dispatch failed ref=%s", reference)
+            return web.json_response(
+                {
+                    "response_type": "ephemeral",
+                    "text": f"Sorry — something went wrong (ref {reference}).",
+                }
+            )
+        status = resp.status
+        if status >= 500:
+            log.error("Bolt answered %s; sending 200 so Slack does not retry", status)
+            status = 200
+        out = web.Response(status=status, body=resp.body.encode("utf-8") if resp.body else b"")
+        for name, values in resp.headers.items():
+            for value in values:
+                out.headers.add(name, value)
+        return out
+
+    async def healthz(_: web.Request) -> web.Response:
+        try:
+            await db.ping()
+        except Exception as e:
+            return web.json_response({"ok": False, "error": type(e).__name__}, status=503)
+        return web.json_response({"ok": True})
+
+    web_app = web.Application(client_max_size=MAX_BODY)
+    web_app.router.add_post(EVENTS_PATH, events)
+    web_app.router.add_get("/healthz", healthz)
+    return web_app

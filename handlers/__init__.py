@@ -1,0 +1,1 @@
+"""Thin Slack listeners: parse, check, call the store, render, reply."""

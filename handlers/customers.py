@@ -1,0 +1,113 @@
+"""Read-only views of the portfolio: list (with paging), show, risk, and the pick list."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.context.async_context import AsyncBoltContext
+
+from blocks.customers import PAGE_SIZE, customer_card, customer_list, pick_list
+from blocks.ids import ActionId, ListPageValue, PickFor, PickValue
+from blocks.message import Message
+from blocks.risk import customer_risk, risk_overview
+from handlers.deps import Deps, actor_for, deps_of
+from handlers.request import CommandRequest
+from store.customers import find_customer, get_customer, list_customers, risk_summary
+from store.errors import Ambiguous
+from store.filters import parse_filter
+
+
+async def _list(deps: Deps, actor_of: Any, query: str, page: int, public: bool) -> Message:
+    flt = parse_filter(query)
+    today = deps.today()
+    async with deps.db.session() as s:
+        actor = await actor_of(s)
+        found = await list_customers(s, actor, flt, page=page, page_size=PAGE_SIZE, today=today)
+    return customer_list(found, flt, today, public=public)
+
+
+async def list_command(req: CommandRequest) -> Message:
+    return await _list(req.deps, req.actor, req.rest, 0, req.public)
+
+
+async def show_command(req: CommandRequest) -> Message:
+    async with req.deps.db.session() as s:
+        actor = await req.actor(s)
+        try:
+            customer = await find_customer(s, actor, req.rest)
+        except Ambiguous as err:
+            return pick_list(err, PickFor.SHOW, public=req.public)
+    return customer_card(customer, req.deps.today())
+
+
+async def risk_command(req: CommandRequest) -> Message:
+    async with req.deps.db.session() as s:
+        actor = await req.actor(s)
+        if not req.rest.strip():
+            return risk_overview(await risk_summary(s, actor))
+        try:
+            customer = await find_customer(s, actor, req.rest)
+        except Ambiguous as err:
+            return pick_list(err, PickFor.RISK, public=req.public)
+    return customer_risk(customer)
+
+
+def _payload(public: bool, message: Message) -> dict[str, Any]:
+    # Replacing keeps the channel tidy; the reply stays as visible as the message it replaces.
+    return {
+        "response_type": "in_channel" if public else "ephemeral",
+        "replace_original": True,
+        **message.payload(),
+    }
+
+
+async def on_list_page(
+    ack: AsyncAck,
+    action: dict[str, Any],
+    body: dict[str, Any],
+    context: AsyncBoltContext,
+    respond: AsyncRespond,
+) -> None:
+    await ack()
+    value = ListPageValue.decode(action.get("value"))
+    assert isinstance(value, ListPageValue)
+    deps = deps_of(context)
+
+    async def actor_of(s: Any) -> Any:
+        return await actor_for(deps, s, context, body)
+
+    message = await _list(deps, actor_of, value.q, value.p, value.pub)
+    await respond(**_payload(value.pub, message))
+
+
+async def on_pick(
+    ack: AsyncAck,
+    action: dict[str, Any],
+    body: dict[str, Any],
+    context: AsyncBoltContext,
+    respond: AsyncRespond,
+) -> None:
+    await ack()
+    value = PickValue.decode(action.get("value"))
+    assert isinstance(value, PickValue)
+    deps = deps_of(context)
+    async with deps.db.session() as s:
+        actor = await actor_for(deps, s, context, body)
+        customer = await get_customer(s, actor, value.id)
+    if value.a is PickFor.SHOW:
+        message = customer_card(customer, deps.today())
+    else:
+        message = customer_risk(customer)
+    await respond(**_payload(value.pub, message))
+
+
+async def on_view_console(ack: AsyncAck) -> None:
+    await ack()  # a link button: Slack opens the URL, we only acknowledge
+
+
+def register(app: AsyncApp) -> None:
+    app.action(re.compile(rf"^{ActionId.LIST_PAGE}(:\d+)?$"))(on_list_page)
+    app.action(re.compile(rf"^{ActionId.PICK}(:\d+)?$"))(on_pick)
+    app.action(ActionId.VIEW_CONSOLE.value)(on_view_console)

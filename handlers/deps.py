@@ -1,0 +1,82 @@
+"""What listeners need, handed to them through Bolt's context."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_bolt.context.async_context import AsyncBoltContext
+
+from store.access import AccessPolicy, Actor, resolve_actor
+from store.db import Database
+from store.models import utcnow
+
+CONTEXT_KEY = "overview_deps"
+
+
+@dataclass
+class Deps:
+    db: Database
+    policy: AccessPolicy
+    clock: Callable[[], dt.datetime] = utcnow
+    # Work that outlives its request (a slow reply finished after the ack).
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    ack_budget: float = 2.0  # seconds; Slack's hard limit is 3
+
+    def today(self) -> dt.date:
+        return self.clock().date()
+
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def drain(self) -> None:
+        if self.tasks:
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+
+
+def deps_of(context: AsyncBoltContext) -> Deps:
+    deps = context.get(CONTEXT_KEY)
+    assert isinstance(deps, Deps), "bot.app must install the deps middleware"
+    return deps
+
+
+def requester_team(body: dict[str, Any]) -> str | None:
+    """The workspace of the person who sent this (not of the channel)."""
+    user = body.get("user")
+    if isinstance(user, dict) and isinstance(user.get("team_id"), str):
+        return user["team_id"]
+    for key in ("user_team", "team_id"):
+        if isinstance(body.get(key), str):
+            return str(body[key])
+    team = body.get("team")
+    if isinstance(team, dict) and isinstance(team.get("id"), str):
+        return team["id"]
+    return None
+
+
+def is_external(context: AsyncBoltContext, body: dict[str, Any]) -> bool:
+    """True for a person from another workspace, e.g. in a Slack Connect channel."""
+    auth = context.authorize_result
+    home = auth.team_id if auth is not None else None
+    theirs = requester_team(body)
+    return bool(home and theirs and home != theirs)
+
+
+def user_id_of(body: dict[str, Any]) -> str:
+    user = body.get("user")
+    if isinstance(user, dict):
+        return str(user.get("id", ""))
+    return str(body.get("user_id", ""))
+
+
+async def actor_for(
+    deps: Deps, session: Any, context: AsyncBoltContext, body: dict[str, Any]
+) -> Actor:
+    return await resolve_actor(
+        session, deps.policy, user_id_of(body), external=is_external(context, body)
+    )

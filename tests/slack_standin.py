@@ -1,0 +1,145 @@
+"""A local stand-in for Slack's Web API and response_urls.
+
+It records every call and checks every Block Kit payload with slack_sdk's models, answering
+`invalid_blocks` as Slack would when a payload breaks Slack's limits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+from aiohttp import web
+from slack_sdk.models.blocks import Block
+
+MESSAGE_METHODS = {"chat.postMessage", "chat.postEphemeral", "chat.update", "response_url"}
+VIEW_METHODS = {"views.open", "views.update", "views.push", "views.publish"}
+TEAM = "T0HOME"
+BOT_USER = "U0BOT"
+
+
+def block_problems(payload: dict[str, Any], *, limit: int) -> list[str]:
+    """What Slack would reject in a message or view payload ([] when fine)."""
+    problems = []
+    blocks = payload.get("blocks") or []
+    if isinstance(blocks, str):
+        blocks = json.loads(blocks)
+    if len(blocks) > limit:
+        problems.append(f"{len(blocks)} blocks > {limit}")
+    if blocks and limit == 50 and not payload.get("text"):
+        problems.append("blocks without fallback text")
+    for raw in blocks:
+        block = Block.parse(raw)
+        if block is None:
+            problems.append(f"unknown block {raw!r:.80}")
+            continue
+        try:
+            block.to_dict()
+        except Exception as e:
+            problems.append(f"{raw.get('type')}: {e}")
+    for key in ("block_id", "action_id"):
+        ids = [b.get(key) for b in blocks if b.get(key)]
+        if len(ids) != len(set(ids)):
+            problems.append(f"duplicate {key}")
+    return problems
+
+
+@dataclass
+class Call:
+    method: str
+    payload: dict[str, Any]
+    path: str = ""
+
+
+@dataclass
+class SlackStandIn:
+    calls: list[Call] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    # Per-method answers; a callable gets the payload and returns the JSON answer.
+    answers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = field(default_factory=dict)
+    base_url: str = ""
+    _runner: web.AppRunner | None = None
+    _changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base_url}/api/"
+
+    def response_url(self, name: str = "r1") -> str:
+        return f"{self.base_url}/response/{name}"
+
+    def of(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    async def wait_for(self, method: str, count: int = 1, within: float = 5.0) -> list[Call]:
+        async def until() -> None:
+            while len(self.of(method)) < count:
+                self._changed.clear()
+                await self._changed.wait()
+
+        await asyncio.wait_for(until(), within)
+        return self.of(method)
+
+    def _record(self, call: Call) -> None:
+        self.calls.append(call)
+        self._changed.set()
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        if request.content_type == "application/json":
+            payload = await request.json()
+        else:
+            payload = {k: v[0] for k, v in parse_qs(await request.text()).items()}
+        self._record(Call(method, payload))
+        limit = 50 if method in MESSAGE_METHODS else 100 if method in VIEW_METHODS else None
+        if limit is not None:
+            view = payload.get("view", payload)
+            if isinstance(view, str):
+                view = json.loads(view)
+            found = block_problems(view, limit=limit)
+            if found:
+                self.problems += [f"{method}: {p}" for p in found]
+                return web.json_response({"ok": False, "error": "invalid_blocks"})
+        if method in self.answers:
+            return web.json_response(self.answers[method](payload))
+        if method == "auth.test":
+            return web.json_response(
+                {
+                    "ok": True,
+                    "team_id": TEAM,
+                    "team": "Home",
+                    "user_id": BOT_USER,
+                    "bot_id": "B0BOT",
+                    "user": "overview",
+                    "url": "https://home.slack.com/",
+                }
+            )
+        return web.json_response({"ok": True, "ts": "1700000000.000100", "channel": "C0CHAN"})
+
+    async def _response(self, request: web.Request) -> web.Response:
+        payload = await request.json()
+        self._record(Call("response_url", payload, request.path))
+        found = block_problems(payload, limit=50)
+        if found:
+            self.problems += [f"response_url: {p}" for p in found]
+            return web.Response(status=400, text="invalid_blocks")
+        return web.Response(text="ok")
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_post("/response/{name}", self._response)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.base_url = f"http://127.0.0.1:{port}"
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
