@@ -5,6 +5,7 @@ from __future__ import annotations
 from slack_sdk.models.blocks import Block
 
 from blocks.message import Message, context, section
+from store.access import a_role
 from store.enums import Role
 
 _VIEWER = [
@@ -37,7 +38,7 @@ def help_message(role: Role | None, *, prefix: str | None = None) -> Message:
     if prefix:
         blocks.append(section(prefix))
     blocks += [
-        section(f"*Customer Overview* — you are a *{role.value}*. You can run:\n{lines}"),
+        section(f"*Customer Overview* — you are {a_role(role.value)}. You can run:\n{lines}"),
         context(
             "Names match by exact name, prefix or any part. Replies are only visible to you; "
             "end a command with `public` to post it in the channel."

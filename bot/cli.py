@@ -106,9 +106,17 @@ async def _access(db: Database, args: argparse.Namespace, settings: Settings) ->
 
 
 async def _import(db: Database, path: Path) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
     from bot.import_cli import run_import
 
-    return await run_import(db, path, out=sys.stdout, err=sys.stderr)
+    try:
+        return await run_import(db, path, out=sys.stdout, err=sys.stderr)
+    except SQLAlchemyError as e:
+        # e.g. another process inserted the same company meanwhile; the transaction rolled back
+        reason = str(e.orig if getattr(e, "orig", None) else e).splitlines()[0]
+        print(f"Import failed in the database ({reason}); nothing was written.", file=sys.stderr)
+        return 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:

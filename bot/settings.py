@@ -59,14 +59,19 @@ class Settings(BaseSettings):
     @field_validator("slack_bot_token")
     @classmethod
     def _bot_token(cls, v: str | None) -> str | None:
-        if v is not None and not v.startswith("xoxb-"):
+        if v and not v.startswith("xoxb-"):
             raise ValueError("must start with xoxb-")
+        return v or None
+
+    @field_validator("slack_signing_secret")
+    @classmethod
+    def _secret(cls, v: str | None) -> str | None:
         return v or None
 
     @field_validator("slack_app_token")
     @classmethod
     def _app_token(cls, v: str | None) -> str | None:
-        if v is not None and not v.startswith("xapp-"):
+        if v and not v.startswith("xapp-"):
             raise ValueError("must start with xapp-")
         return v or None
 

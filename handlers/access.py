@@ -8,6 +8,7 @@ from blocks.access import access_list
 from blocks.message import Message, notice
 from handlers.request import CommandRequest
 from store import access
+from store.access import a_role
 from store.errors import InvalidInput
 
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
@@ -40,7 +41,7 @@ async def access_command(req: CommandRequest) -> Message:
             actor = await req.actor(s)
             await access.grant(s, actor, user, role, granted_by=actor.user_id)
         note = " They are in BOT_ADMINS, so they stay an admin." if user in policy.admins else ""
-        return notice(f"<@{user}> is now a *{role.value}*.{note}")
+        return notice(f"<@{user}> is now {a_role(role.value)}.{note}")
     if verb == "revoke" and len(args) == 1:
         user = parse_user(args[0])
         async with req.deps.db.transaction() as s:

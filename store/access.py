@@ -44,12 +44,17 @@ class Actor:
             )
         if not self.role.allows(needed):
             raise AccessDenied(
-                f"That needs the *{needed.value}* role; you are a *{self.role.value}*. "
+                f"That needs the *{needed.value}* role; you are {a_role(self.role.value)}. "
                 "Ask an admin if you need more."
             )
 
     def can(self, needed: Role) -> bool:
         return not self.external and self.role is not None and self.role.allows(needed)
+
+
+def a_role(role: str) -> str:
+    """`an *operator*`, `a *viewer*`."""
+    return f"{'an' if role[:1] in 'aeiou' else 'a'} *{role}*"
 
 
 async def resolve_actor(

@@ -26,6 +26,7 @@ _STATUS_ALIASES = {s.value.replace("_", ""): s for s in Status} | {
     "view": Status.ACTIVE,
 }
 MAX_EXPIRING_DAYS = 3650
+MAX_QUERY = 1000  # fits, re-encoded, in a button value (2,000)
 FILTER_KEYS = ("risk", "license", "status", "expiring", "sort")
 
 
@@ -79,6 +80,10 @@ _EXAMPLES = {
 
 def parse_filter(text: str) -> CustomerFilter:
     """Parse e.g. `acme risk:high,medium license:nfr expiring:30 sort:risk`."""
+    if len(text) > MAX_QUERY:
+        raise InvalidInput(
+            f"That is {len(text):,} characters of filters; keep it under {MAX_QUERY:,}."
+        )
     risk: set[Level] = set()
     licenses: set[LicenseType] = set()
     statuses: set[Status] = set()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.db import Database
@@ -109,9 +109,11 @@ def _word(value: str) -> str:
     return re.sub(r"[\s_]+", "", value.casefold())
 
 
-_LICENSES = {_word(t.label): t for t in LicenseType} | {
-    _word(t.value): t for t in LicenseType
-} | {"nfr": LicenseType.MONTHLY_NFR}
+_LICENSES = (
+    {_word(t.label): t for t in LicenseType}
+    | {_word(t.value): t for t in LicenseType}
+    | {"nfr": LicenseType.MONTHLY_NFR}
+)
 _STATUSES = {_word(s.value): s for s in Status} | {
     "provision": Status.NOT_PROVISIONED,
     "view": Status.ACTIVE,
@@ -119,19 +121,30 @@ _STATUSES = {_word(s.value): s for s in Status} | {
 }
 _LEVELS = {level.value: level for level in Level}
 
-_MONTH_NAMES = (
-    "january february march april may june july august september october november december"
-).split()
+_MONTH_NAMES = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
 _MONTHS = (
     {m: i for i, m in enumerate(_MONTH_NAMES, 1)}
     | {m[:3]: i for i, m in enumerate(_MONTH_NAMES, 1)}
     | {"sept": 9}
 )
-_YMD = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})")
-_MDY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
-_MON_D_Y = re.compile(r"([a-z]+)\.?\s+(\d{1,2}),?\s+(\d{4})")
-_D_MON_Y = re.compile(r"(\d{1,2})\s+([a-z]+)\.?,?\s+(\d{4})")
-_DIGITS = re.compile(r"\d+")
+_YMD = re.compile(r"(\d{4})([-/])(\d{1,2})\2(\d{1,2})", re.ASCII)
+_MDY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})", re.ASCII)
+_MON_D_Y = re.compile(r"([a-z]+)\.?\s+(\d{1,2}),?\s+(\d{4})", re.ASCII)
+_D_MON_Y = re.compile(r"(\d{1,2})\s+([a-z]+)\.?,?\s+(\d{4})", re.ASCII)
+_DIGITS = re.compile(r"[0-9]+")
 
 
 def _show(value: str) -> str:
@@ -160,7 +173,7 @@ def _date(value: str, name: str) -> dt.date:
     text = value.casefold()
     parts: tuple[int, int, int] | None = None
     if m := _YMD.fullmatch(text):
-        parts = int(m[1]), int(m[2]), int(m[3])
+        parts = int(m[1]), int(m[3]), int(m[4])
     elif m := _MDY.fullmatch(text):
         parts = int(m[3]), int(m[1]), int(m[2])
     elif (m := _MON_D_Y.fullmatch(text)) and m[1] in _MONTHS:
@@ -178,12 +191,13 @@ def _date(value: str, name: str) -> dt.date:
 
 def _email(value: str, name: str) -> str:
     local, _, domain = value.partition("@")
+    labels = domain.split(".")
     if (
         value.count("@") != 1
         or not local
         or any(c.isspace() for c in value)
-        or "." not in domain.strip(".")
-        or ".." in domain
+        or len(labels) < 2
+        or not all(labels)
         or len(value) > MAX_EMAIL
     ):
         raise _Bad(f"{name} {_show(value)} is not an email address")
@@ -192,7 +206,8 @@ def _email(value: str, name: str) -> str:
 
 def _company(value: str, name: str) -> str:
     company = clean_company(value)
-    if len(company) > MAX_COMPANY:
+    # The key is stored too, and case folding can lengthen it ("ß" -> "ss").
+    if max(len(company), len(company_key(company))) > MAX_COMPANY:
         raise _Bad(f"{name} is {len(company)} characters long; the limit is {MAX_COMPANY}")
     return company
 
@@ -272,7 +287,7 @@ class _Checker:
 
     def result(self, warnings: list[str]) -> ParsedFile:
         if not self.errors and not self.records:
-            self.errors.append("the file has no customer rows")
+            self.errors.append("The file has no customer rows.")
         if self.errors:
             raise ImportRejected(self.errors)
         return ParsedFile(self.records, warnings)
@@ -363,11 +378,11 @@ def parse_json(text: str) -> ParsedFile:
     if isinstance(data, dict) and isinstance(data.get("customers"), list):
         data = data["customers"]
     if not isinstance(data, list):
-        raise ImportRejected(['expected a list of customers, or {"customers": [...]}'])
+        raise ImportRejected(['Expected a list of customers, or {"customers": [...]}.'])
     items = [item for item in data if isinstance(item, dict)]
     keys = [k for item in items for k in item]
     if items and not any(_HEADERS.get(_header_key(k)) == "company" for k in keys):
-        raise ImportRejected([f"no Company field; {_EXPECTED}"])
+        raise ImportRejected([f"No Company field; {_EXPECTED}."])
     checker = _Checker()
     for n, item in enumerate(data, start=1):
         if not isinstance(item, dict):
@@ -378,3 +393,173 @@ def parse_json(text: str) -> ParsedFile:
         cells = {field: item[item_keys[i]] for field, i in fields.items()}
         checker.row(cells, names, n, "item", problems)
     return checker.result(_ignored(keys, "field"))
+
+
+# --- Writing -------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    snapshots: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.created + self.updated + self.unchanged
+
+
+_CURRENT = (
+    Customer.id,
+    Customer.company_key,
+    Customer.company,
+    Customer.license_type,
+    Customer.status,
+    Customer.cri,
+    Customer.exposure,
+    Customer.security_configuration,
+    Customer.expiration_date,
+    Customer.sign_in_account,
+    Customer.is_nfr,
+    Customer.version,
+)
+_DATA = (
+    "company",
+    "license_type",
+    "status",
+    "cri",
+    "exposure",
+    "security_configuration",
+    "expiration_date",
+    "sign_in_account",
+    "is_nfr",
+)
+_RISK = ("cri", "exposure", "security_configuration")
+# The ORM drops None values from INSERT rows by default, splitting one batch into many
+# (by which columns are None); rendering NULLs keeps it a single executemany.
+_ALL_ROWS_ALIKE: dict[str, Any] = {"execution_options": {"render_nulls": True}}
+
+
+def _values(rec: CustomerRecord, status: Status) -> dict[str, Any]:
+    """The columns a row sets; `status` stands in when the row leaves it empty."""
+    return {
+        "company": rec.company,
+        "license_type": rec.license_type,
+        "status": rec.status or status,
+        "cri": rec.cri,
+        "exposure": rec.exposure,
+        "security_configuration": rec.security_configuration,
+        "expiration_date": rec.expiration_date,
+        "sign_in_account": rec.sign_in_account,
+        "is_nfr": rec.license_type is LicenseType.MONTHLY_NFR,
+    }
+
+
+def _snapshot(customer_id: int, values: Mapping[str, Any], now: dt.datetime) -> dict[str, Any]:
+    risk = {k: values[k] for k in _RISK}
+    return {"customer_id": customer_id, "taken_at": now, "source": SnapshotSource.IMPORT, **risk}
+
+
+def _chunks(records: list[CustomerRecord]) -> Iterator[list[CustomerRecord]]:
+    for start in range(0, len(records), CHUNK):
+        yield records[start : start + CHUNK]
+
+
+async def import_records(
+    db: Database,
+    records: list[CustomerRecord],
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    now: dt.datetime | None = None,
+) -> ImportResult:
+    """Upsert the records by company; all of them or, on any error, none."""
+    now = now or utcnow()
+    result = ImportResult()
+    async with db.transaction() as s:
+        await _check_nfr(s, records)
+        done = 0
+        for chunk in _chunks(records):
+            await _write_chunk(s, chunk, now, result)
+            done += len(chunk)
+            if progress is not None:
+                progress(done, len(records))
+    return result
+
+
+async def _check_nfr(s: AsyncSession, records: list[CustomerRecord]) -> None:
+    """The NFR licence cannot be reassigned: a file giving it elsewhere is rejected."""
+    wanted = next((r for r in records if r.license_type is LicenseType.MONTHLY_NFR), None)
+    if wanted is None:
+        return
+    holder = (
+        await s.execute(
+            select(Customer.company, Customer.company_key)
+            .where(Customer.is_nfr.is_(True))
+            .with_for_update()
+        )
+    ).first()
+    if holder is not None and holder.company_key != company_key(wanted.company):
+        raise ImportRejected(
+            [
+                f"{wanted.where}: {_show(wanted.company)} is Monthly (NFR), but "
+                f"{_show(holder.company)} already holds the NFR licence; "
+                "a partner has one and it cannot be reassigned"
+            ]
+        )
+
+
+async def _write_chunk(
+    s: AsyncSession, chunk: list[CustomerRecord], now: dt.datetime, result: ImportResult
+) -> None:
+    keys = [company_key(r.company) for r in chunk]
+    # FOR UPDATE (PostgreSQL only) keeps a concurrent edit from being overwritten unseen.
+    rows = await s.execute(
+        select(*_CURRENT).where(Customer.company_key.in_(keys)).with_for_update()
+    )
+    current = {row.company_key: row for row in rows}
+    new: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    snapshots: list[dict[str, Any]] = []
+    new_risk: dict[str, dict[str, Any]] = {}
+    for rec, key in zip(chunk, keys, strict=True):
+        row = current.get(key)
+        if row is None:
+            values = _values(rec, Status.NOT_PROVISIONED)
+            new.append(
+                {
+                    **values,
+                    "company_key": key,
+                    "origin": Origin.IMPORTED,
+                    "version": 1,
+                    "trial_extensions": 0,
+                    "v1_connected": False,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            if any(values[k] is not None for k in _RISK):
+                new_risk[key] = values
+            continue
+        values = _values(rec, row.status)
+        if all(getattr(row, k) == values[k] for k in _DATA):
+            result.unchanged += 1
+            continue
+        changed.append({"id": row.id, **values, "version": row.version + 1, "updated_at": now})
+        if any(getattr(row, k) != values[k] for k in _RISK):
+            snapshots.append(_snapshot(row.id, values, now))
+    if changed:
+        # Updates first: a customer losing NFR must free the one-NFR index before another gains it.
+        await s.execute(update(Customer), changed)
+    if new:
+        inserted = await s.execute(
+            insert(Customer).returning(Customer.id, Customer.company_key), new, **_ALL_ROWS_ALIKE
+        )
+        for customer_id, key in inserted:
+            if key in new_risk:
+                snapshots.append(_snapshot(customer_id, new_risk[key], now))
+    if snapshots:
+        await s.execute(insert(RiskSnapshot), snapshots, **_ALL_ROWS_ALIKE)
+    result.created += len(new)
+    result.updated += len(changed)
+    result.snapshots += len(snapshots)

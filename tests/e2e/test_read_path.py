@@ -52,8 +52,17 @@ async def test_list_shows_all_eight_columns_compactly(bot: BotHarness) -> None:
     )
     reply = await bot.command("list")
     text = reply.all_text
-    for part in ("Acme &amp; Sons", "Monthly (NFR)", "Trial", "72", "High", "Medium",
-                 "2030-01-31", "it@acme.example", "1 customer"):
+    for part in (
+        "Acme &amp; Sons",
+        "Monthly (NFR)",
+        "Trial",
+        "72",
+        "High",
+        "Medium",
+        "2030-01-31",
+        "it@acme.example",
+        "1 customer",
+    ):
         assert part in text, part
     assert len(reply.json["blocks"]) <= 50
 
@@ -86,8 +95,15 @@ async def test_show_card_with_view_button_for_active_customer(bot: BotHarness) -
     reply = await bot.command("show contoso")
     text = reply.all_text
     assert "Contoso" in text and "31" in text and "Medium" in text
-    for label in ("License type", "Vision One status", "Cyber Risk Index", "Exposure",
-                  "Security Configuration", "Expiration date", "Customer sign-in account"):
+    for label in (
+        "License type",
+        "Vision One status",
+        "Cyber Risk Index",
+        "Exposure",
+        "Security Configuration",
+        "Expiration date",
+        "Customer sign-in account",
+    ):
         assert label in text
     [view] = buttons(reply.json)
     assert view["url"] == "https://portal.eu.xdr.trendmicro.com"

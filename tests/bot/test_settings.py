@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.settings import SettingsError, load_settings
+from store.enums import Role
+
+ENV_NAMES = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "SLACK_API_URL",
+    "DATABASE_URL",
+    "HOST",
+    "PORT",
+    "BOT_ADMINS",
+    "DEFAULT_ROLE",
+    "LOG_LEVEL",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ENV_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # no stray .env
+
+
+def test_defaults() -> None:
+    s = load_settings()
+    assert s.database_url == "sqlite+aiosqlite:///overview.db"
+    assert (s.host, s.port, s.default_role) == ("0.0.0.0", 3000, "viewer")
+    assert s.slack_api_url == "https://slack.com/api/"
+    assert s.access_policy.default_role is Role.VIEWER
+
+
+def test_env_file_and_admin_list(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text(
+        "SLACK_BOT_TOKEN=xoxb-1\nBOT_ADMINS=U0A, U0B,\nDEFAULT_ROLE=None\nLOG_LEVEL=debug\n"
+    )
+    s = load_settings()
+    assert s.slack_bot_token == "xoxb-1"
+    assert s.bot_admins == {"U0A", "U0B"}
+    assert s.access_policy.default_role is None
+    assert s.log_level == "DEBUG"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "hint"),
+    [
+        ("PORT", "eighty", "port number"),
+        ("PORT", "70000", "port number"),
+        ("SLACK_BOT_TOKEN", "xoxp-user", "Bot User OAuth Token"),
+        ("SLACK_APP_TOKEN", "xoxb-1", "connections:write"),
+        ("DATABASE_URL", "mysql://x/y", "sqlite+aiosqlite"),
+        ("DATABASE_URL", "not a url", "sqlite+aiosqlite"),
+        ("BOT_ADMINS", "U0A,bob", "comma"),
+        ("DEFAULT_ROLE", "boss", "viewer, operator"),
+        ("SLACK_API_URL", "ftp://x", "http"),
+    ],
+)
+def test_bad_setting_is_one_clear_line(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, hint: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as err:
+        load_settings()
+    [line] = err.value.lines
+    assert line.startswith(f"{name}: ") and hint in line and "\n" not in line
+
+
+def test_require_names_what_is_missing() -> None:
+    with pytest.raises(SettingsError) as err:
+        load_settings().require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+    assert [line.split(":")[0] for line in err.value.lines] == [
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+    ]
