@@ -114,7 +114,7 @@ async def _import(db: Database, path: Path) -> int:
         return await run_import(db, path, out=sys.stdout, err=sys.stderr)
     except SQLAlchemyError as e:
         # e.g. another process inserted the same company meanwhile; the transaction rolled back
-        reason = str(e.orig if getattr(e, "orig", None) else e).splitlines()[0]
+        reason = str(getattr(e, "orig", None) or e).splitlines()[0]
         print(f"Import failed in the database ({reason}); nothing was written.", file=sys.stderr)
         return 1
 
