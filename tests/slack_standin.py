@@ -62,6 +62,9 @@ class SlackStandIn:
     # Per-method answers; a callable gets the payload and returns the JSON answer.
     answers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = field(default_factory=dict)
     base_url: str = ""
+    # Socket Mode: what the bot sent back over the websocket, and the open socket.
+    socket_replies: list[dict[str, Any]] = field(default_factory=list)
+    _socket: web.WebSocketResponse | None = None
     _runner: web.AppRunner | None = None
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -106,6 +109,8 @@ class SlackStandIn:
                 return web.json_response({"ok": False, "error": "invalid_blocks"})
         if method in self.answers:
             return web.json_response(self.answers[method](payload))
+        if method == "apps.connections.open":
+            return web.json_response({"ok": True, "url": f"{self.ws_url}/link"})
         if method == "auth.test":
             return web.json_response(
                 {
@@ -129,10 +134,45 @@ class SlackStandIn:
             return web.Response(status=400, text="invalid_blocks")
         return web.Response(text="ok")
 
+    @property
+    def ws_url(self) -> str:
+        return self.base_url.replace("http://", "ws://")
+
+    async def _link(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_json(
+            {"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0APP"}}
+        )
+        self._socket = ws
+        self._changed.set()
+        async for msg in ws:
+            self.socket_replies.append(json.loads(msg.data))
+            self._changed.set()
+        return ws
+
+    async def socket_send(self, envelope: dict[str, Any], within: float = 10.0) -> dict[str, Any]:
+        """Deliver one Socket Mode envelope and wait for the bot's acknowledgement of it."""
+
+        async def reply() -> dict[str, Any]:
+            while self._socket is None:
+                self._changed.clear()
+                await self._changed.wait()
+            await self._socket.send_json(envelope)
+            while True:
+                for r in self.socket_replies:
+                    if r.get("envelope_id") == envelope["envelope_id"]:
+                        return r
+                self._changed.clear()
+                await self._changed.wait()
+
+        return await asyncio.wait_for(reply(), within)
+
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
         app.router.add_post("/response/{name}", self._response)
+        app.router.add_get("/link", self._link)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -141,5 +181,7 @@ class SlackStandIn:
         self.base_url = f"http://127.0.0.1:{port}"
 
     async def stop(self) -> None:
+        if self._socket is not None:
+            await self._socket.close()
         if self._runner is not None:
             await self._runner.cleanup()

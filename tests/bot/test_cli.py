@@ -152,3 +152,54 @@ async def test_serve_runs_the_bot_end_to_end(tmp_path: Path) -> None:
         await slack.stop()
     assert proc.returncode == 0, err.decode()
     assert b"Traceback" not in err
+
+
+async def test_socket_mode_answers_a_command(tmp_path: Path) -> None:
+    """`overview-bot socket` as a process: connects, acks a command with the reply in it."""
+    import asyncio
+
+    from tests.slack_standin import SlackStandIn
+
+    slack = SlackStandIn()
+    await slack.start()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BOT_", "DATABASE_"))}
+    env |= {
+        "PYTHONPATH": str(ROOT),
+        "SLACK_BOT_TOKEN": "xoxb-1",
+        "SLACK_APP_TOKEN": "xapp-1",
+        "SLACK_API_URL": slack.api_url,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/bot.db",
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "socket",
+        env=env,
+        cwd=tmp_path,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        envelope = {
+            "envelope_id": "env-1",
+            "type": "slash_commands",
+            "accepts_response_payload": True,
+            "payload": {
+                "command": "/customers",
+                "text": "help",
+                "user_id": "U0A",
+                "team_id": "T0HOME",
+                "channel_id": "C0CHAN",
+                "response_url": slack.response_url(),
+                "trigger_id": "t.1",
+                "api_app_id": "A0APP",
+            },
+        }
+        ack = await slack.socket_send(envelope, within=20)
+        assert "you are a *viewer*" in str(ack["payload"])
+    finally:
+        proc.terminate()
+        _, err = await asyncio.wait_for(proc.communicate(), 10)
+        await slack.stop()
+    assert proc.returncode == 0, err.decode()
+    assert b"Traceback" not in err
