@@ -1,5 +1,7 @@
 """Who may use the bot, and as what. Roles are checked here, not only in the UI."""
 
+# Actor and a_role live in store.actor; they are re-exported here for callers.
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -8,8 +10,21 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from store.enums import Role
-from store.errors import AccessDenied, InvalidInput
+from store import audit
+from store.actor import Actor, a_role
+
+__all__ = [
+    "CLI",
+    "AccessPolicy",
+    "Actor",
+    "a_role",
+    "grant",
+    "list_grants",
+    "resolve_actor",
+    "revoke",
+]
+from store.enums import Action, Role
+from store.errors import InvalidInput
 from store.models import AccessGrant, utcnow
 
 
@@ -25,47 +40,25 @@ class AccessPolicy:
         return cls(frozenset(admins), default_role)
 
 
-@dataclass(frozen=True)
-class Actor:
-    """The person asking. `role` None means no access; `external` says why."""
-
-    user_id: str
-    role: Role | None
-    external: bool = False
-
-    def require(self, needed: Role) -> None:
-        if self.external:
-            raise AccessDenied(
-                "Customer Overview only answers members of the workspace that installed it."
-            )
-        if self.role is None:
-            raise AccessDenied(
-                "You don't have access to Customer Overview. Ask an admin to grant you a role."
-            )
-        if not self.role.allows(needed):
-            raise AccessDenied(
-                f"That needs the *{needed.value}* role; you are {a_role(self.role.value)}. "
-                "Ask an admin if you need more."
-            )
-
-    def can(self, needed: Role) -> bool:
-        return not self.external and self.role is not None and self.role.allows(needed)
-
-
-def a_role(role: str) -> str:
-    """`an *operator*`, `a *viewer*`."""
-    return f"{'an' if role[:1] in 'aeiou' else 'a'} *{role}*"
-
-
 async def resolve_actor(
-    session: AsyncSession, policy: AccessPolicy, user_id: str, *, external: bool = False
+    session: AsyncSession,
+    policy: AccessPolicy,
+    user_id: str,
+    *,
+    external: bool = False,
+    name: str = "",
+    channel_id: str | None = None,
 ) -> Actor:
     if external:
-        return Actor(user_id, None, external=True)
-    if user_id in policy.admins:
-        return Actor(user_id, Role.ADMIN)
-    granted = await session.scalar(select(AccessGrant.role).where(AccessGrant.user_id == user_id))
-    return Actor(user_id, granted if granted is not None else policy.default_role)
+        role = None
+    elif user_id in policy.admins:
+        role = Role.ADMIN
+    else:
+        granted = await session.scalar(
+            select(AccessGrant.role).where(AccessGrant.user_id == user_id)
+        )
+        role = granted if granted is not None else policy.default_role
+    return Actor(user_id, role, external=external, name=name, channel_id=channel_id)
 
 
 def parse_role(text: str) -> Role:
@@ -83,34 +76,44 @@ def check_user_id(user_id: str) -> str:
     return uid
 
 
+CLI = Actor("cli", Role.ADMIN, name="overview-bot CLI")
+
+
 async def grant(
     session: AsyncSession, actor: Actor | None, user_id: str, role: Role, granted_by: str
 ) -> AccessGrant:
     """Give `user_id` a role. `actor` None is the operator's shell, which is trusted."""
-    if actor is not None:
-        actor.require(Role.ADMIN)
+    actor = actor or CLI
+    actor.require(Role.ADMIN)
     uid = check_user_id(user_id)
     row = await session.get(AccessGrant, uid)
+    before = {"user": uid, "role": row.role.value if row else None}
     if row is None:
         row = AccessGrant(user_id=uid, role=role, granted_by=granted_by, granted_at=utcnow())
         session.add(row)
     else:
         row.role, row.granted_by, row.granted_at = role, granted_by, utcnow()
     await session.flush()
+    after = {"user": uid, "role": role.value}
+    await audit.record(session, actor, Action.GRANT_ROLE, before=before, after=after)
     return row
 
 
 async def revoke(session: AsyncSession, actor: Actor | None, user_id: str) -> bool:
     """Remove a grant; the user falls back to the default role. False if there was none."""
-    if actor is not None:
-        actor.require(Role.ADMIN)
+    actor = actor or CLI
+    actor.require(Role.ADMIN)
     uid = check_user_id(user_id)
-    result = await session.execute(delete(AccessGrant).where(AccessGrant.user_id == uid))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    old = await session.scalar(select(AccessGrant.role).where(AccessGrant.user_id == uid))
+    if old is None:
+        return False
+    await session.execute(delete(AccessGrant).where(AccessGrant.user_id == uid))
+    before, after = {"user": uid, "role": old.value}, {"user": uid, "role": None}
+    await audit.record(session, actor, Action.REVOKE_ROLE, before=before, after=after)
+    return True
 
 
 async def list_grants(session: AsyncSession, actor: Actor | None) -> Sequence[AccessGrant]:
-    if actor is not None:
-        actor.require(Role.ADMIN)
+    (actor or CLI).require(Role.ADMIN)
     rows = await session.scalars(select(AccessGrant).order_by(AccessGrant.user_id))
     return rows.all()

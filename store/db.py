@@ -19,6 +19,9 @@ DEFAULT_URL = "sqlite+aiosqlite:///overview.db"
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # The driver's own BEGIN handling is off: _sqlite_begin issues BEGIN itself, so that
+    # writes can take the write lock up front (see Database.transaction).
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")
@@ -27,11 +30,19 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _sqlite_begin(conn: Any) -> None:
+    conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get(SQLITE_BEGIN, 'DEFERRED')}")
+
+
+SQLITE_BEGIN = "sqlite_begin"
+
+
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **kwargs)
@@ -41,12 +52,20 @@ class Database:
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """One transaction: committed when the block ends, rolled back if it raises."""
+        """One transaction: committed when the block ends, rolled back if it raises.
+
+        On SQLite it takes the write lock at BEGIN (IMMEDIATE): a deferred transaction that
+        read first and writes later fails with SQLITE_BUSY when another writer got in
+        between, instead of waiting its turn.
+        """
         async with self._sessions.begin() as session:
+            if self.is_sqlite:
+                await session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
             yield session
 
     @asynccontextmanager

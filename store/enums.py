@@ -93,3 +93,41 @@ CRI_BANDS: dict[Level, tuple[int, int]] = {
     Level.MEDIUM: (31, 69),
     Level.HIGH: (70, 100),
 }
+
+
+class PartnerType(enum.StrEnum):
+    MSP = "msp"
+    DFIR = "dfir"
+
+
+class ApprovalStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+
+
+class Action(enum.StrEnum):
+    """Everything that changes a customer or access, as the audit log names it."""
+
+    ADD = "add"
+    PROVISION = "provision"
+    START_TRIAL = "start_trial"
+    EXTEND_TRIAL = "extend_trial"
+    ASSIGN_NFR = "assign_nfr"
+    CONNECT = "connect"
+    UPDATE_SIGN_IN = "update_sign_in"
+    SET_PRIMARY_USER = "set_primary_user"
+    REQUEST_DISCONNECT = "request_disconnect"
+    APPROVE_DISCONNECT = "approve_disconnect"
+    REJECT_DISCONNECT = "reject_disconnect"
+    EXPIRE_DISCONNECT = "expire_disconnect"
+    DISCONNECT = "disconnect"
+    GRANT_ROLE = "grant_role"
+    REVOKE_ROLE = "revoke_role"
+    ALLOW_CHANNEL = "allow_channel"
+    DISALLOW_CHANNEL = "disallow_channel"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()

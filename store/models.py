@@ -7,6 +7,7 @@ import enum
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     Date,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Text,
     TypeDecorator,
     text,
 )
@@ -23,7 +25,16 @@ from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from store.enums import Level, LicenseType, Origin, Role, SnapshotSource, Status
+from store.enums import (
+    Action,
+    ApprovalStatus,
+    Level,
+    LicenseType,
+    Origin,
+    Role,
+    SnapshotSource,
+    Status,
+)
 from store.regions import DataCenter
 
 NAMING = {
@@ -100,6 +111,8 @@ class Customer(Base):
     auditor_account: Mapped[str | None] = mapped_column(String(320))
     v1_connected: Mapped[bool] = mapped_column(Boolean, default=False)
     v1_company_id: Mapped[str | None] = mapped_column(String(64))
+    # What the partner platform said when provisioning last failed.
+    status_detail: Mapped[str | None] = mapped_column(String(500))
 
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -151,3 +164,74 @@ class AccessGrant(Base):
     role: Mapped[Role] = mapped_column(_enum(Role))
     granted_by: Mapped[str] = mapped_column(String(64))
     granted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Approval(Base):
+    """A request for a second person's decision (today: disconnecting a customer)."""
+
+    __tablename__ = "approval"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"))
+    action: Mapped[Action] = mapped_column(_enum(Action, 30))
+    status: Mapped[ApprovalStatus] = mapped_column(
+        _enum(ApprovalStatus), default=ApprovalStatus.PENDING
+    )
+    requested_by: Mapped[str] = mapped_column(String(32))
+    requested_by_name: Mapped[str] = mapped_column(String(100))
+    requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    customer_version: Mapped[int] = mapped_column(Integer)
+    decided_by: Mapped[str | None] = mapped_column(String(32))
+    decided_by_name: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Where the request was posted, so it can be updated in place.
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+
+    customer: Mapped[Customer] = relationship()
+
+    __table_args__ = (
+        # One open request per customer: a second "Disconnect" finds the first.
+        Index(
+            "uq_approval_one_pending",
+            "customer_id",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+        Index("ix_approval_status_expires", "status", "expires_at"),
+    )
+
+
+class AuditEntry(Base):
+    """Append-only record of every change: database triggers refuse UPDATE and DELETE."""
+
+    __tablename__ = "audit_entry"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_id: Mapped[str] = mapped_column(String(32))
+    actor_name: Mapped[str] = mapped_column(String(100))
+    action: Mapped[Action] = mapped_column(_enum(Action, 30))
+    customer_id: Mapped[int | None] = mapped_column(Integer)  # kept when the customer goes
+    company: Mapped[str | None] = mapped_column(String(200))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    approval_id: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ix_audit_entry_customer_at", "customer_id", "at"),
+        Index("ix_audit_entry_at", "at"),
+    )
+
+
+class ActionChannel(Base):
+    """Channels where state-changing commands are allowed; none listed means anywhere."""
+
+    __tablename__ = "action_channel"
+
+    channel_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    added_by: Mapped[str] = mapped_column(String(32))
+    added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

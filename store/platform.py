@@ -1,0 +1,117 @@
+"""The partner platform: where provisioning and the other actions are carried out.
+
+Operations call it inside their transaction and record what it returns. The default is
+the local ledger, which decides dates itself; Trend's Licensing Management Platform API
+(domain.md 3b) can stand behind the same interface later.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from store.enums import LicenseType
+from store.models import Customer, utcnow
+from store.regions import DataCenter
+
+TRIAL_DAYS = 60
+EXTENSION_DAYS = 30
+
+
+class PlatformError(Exception):
+    """The platform refused or failed; `message` is its own words, fit to show."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Licence:
+    start: dt.date
+    expires: dt.date | None
+    console_url: str | None = None
+
+
+class Platform(Protocol):
+    name: str
+
+    async def create_customer(self, company: str, sign_in: str | None) -> str | None:
+        """Create the customer's platform account; returns its platform id if it has one."""
+        ...
+
+    async def provision(
+        self, customer: Customer, data_center: DataCenter, auditor: str | None, *, trial: bool
+    ) -> Licence: ...
+
+    async def extend_trial(self, customer: Customer, days: int) -> dt.date: ...
+
+    async def assign_nfr(self, customer: Customer) -> Licence: ...
+
+    async def connect(self, customer: Customer, data_center: DataCenter) -> None: ...
+
+    async def update_sign_in(self, customer: Customer, email: str) -> None: ...
+
+    async def set_primary_user(self, customer: Customer, email: str) -> None: ...
+
+    async def disconnect(self, customer: Customer) -> None: ...
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return dt.date(year, month, d)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+class LocalLedger:
+    """The bot's own record as the platform: every action succeeds and is dated here."""
+
+    name = "local ledger"
+
+    def __init__(self, clock: Callable[[], dt.datetime] = utcnow) -> None:
+        self.clock = clock
+
+    def _today(self) -> dt.date:
+        return self.clock().date()
+
+    async def create_customer(self, company: str, sign_in: str | None) -> str | None:
+        return None
+
+    async def provision(
+        self, customer: Customer, data_center: DataCenter, auditor: str | None, *, trial: bool
+    ) -> Licence:
+        today = self._today()
+        if trial:
+            expires = today + dt.timedelta(days=TRIAL_DAYS)
+        elif customer.license_type is LicenseType.ANNUAL:
+            expires = _add_months(today, 12)
+        else:
+            expires = _add_months(today, 1)
+        return Licence(today, expires, data_center.console_url)
+
+    async def extend_trial(self, customer: Customer, days: int) -> dt.date:
+        base = customer.expiration_date or self._today()
+        return base + dt.timedelta(days=days)
+
+    async def assign_nfr(self, customer: Customer) -> Licence:
+        today = self._today()
+        return Licence(today, _add_months(today, 1))
+
+    async def connect(self, customer: Customer, data_center: DataCenter) -> None:
+        return None
+
+    async def update_sign_in(self, customer: Customer, email: str) -> None:
+        return None
+
+    async def set_primary_user(self, customer: Customer, email: str) -> None:
+        return None
+
+    async def disconnect(self, customer: Customer) -> None:
+        return None
