@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -14,11 +15,12 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from blocks.actions import action_button, failed_note
 from blocks.ids import ActionId, ListPageValue, PickFor, PickValue
 from blocks.message import Message, context, section
 from blocks.text import UNKNOWN, clip, cri, esc, expiry, level, plural
 from store.customers import CustomerPage
-from store.enums import Status
+from store.enums import Action, PartnerType, Status
 from store.errors import Ambiguous
 from store.filters import CustomerFilter
 from store.models import Customer
@@ -80,7 +82,14 @@ def console_url(c: Customer) -> str | None:
     return None
 
 
-def customer_card(c: Customer, today: dt.date) -> Message:
+def customer_card(
+    c: Customer,
+    today: dt.date,
+    *,
+    actions: Sequence[Action] = (),
+    partner: PartnerType = PartnerType.MSP,
+) -> Message:
+    """All eight console columns, then the buttons this person may use on it now."""
     fields = [
         ("Company", esc(c.company)),
         ("License type", _license(c) + (" · NFR" if c.is_nfr and c.license_type else "")),
@@ -103,18 +112,16 @@ def customer_card(c: Customer, today: dt.date) -> Message:
     if c.primary_user_account:
         facts.append(f"Primary user account: {esc(c.primary_user_account)}")
     blocks.append(context(" · ".join(facts)))
+    blocks += failed_note(c)
+    buttons = []
     url = console_url(c)
     if url is not None:
-        blocks.append(
-            ActionsBlock(
-                block_id="card_actions",
-                elements=[
-                    ButtonElement(
-                        text="View", action_id=ActionId.VIEW_CONSOLE, url=url, value=str(c.id)
-                    )
-                ],
-            )
+        buttons.append(
+            ButtonElement(text="View", action_id=ActionId.VIEW_CONSOLE, url=url, value=str(c.id))
         )
+    buttons += [action_button(a, c, partner) for a in actions]
+    if buttons:
+        blocks.append(ActionsBlock(block_id="card_actions", elements=buttons))
     return Message(text=f"{c.company}: CRI {cri(c.cri)}, {c.status.label}", blocks=blocks)
 
 

@@ -6,7 +6,7 @@ from slack_sdk.models.blocks import Block
 
 from blocks.message import Message, context, section
 from store.access import a_role
-from store.enums import Role
+from store.enums import PartnerType, Role
 
 _VIEWER = [
     ("/customers list [filters]", "the portfolio, sorted by company, 20 a page"),
@@ -21,18 +21,41 @@ _VIEWER = [
     ),
     ("/customers help", "this help"),
 ]
+_OPERATOR = [
+    ("/customers add", "add a customer (created manually)"),
+    ("/customers provision <company>", "start a paid Vision One license (data center, Auditor)"),
+    ("/customers connect <company>", "connect the customer's existing Vision One"),
+    ("/customers accounts <company>", "sign-in account and Primary User Account"),
+    ("/customers disconnect <company>", "ask an approver to disconnect the customer"),
+    ("/customers audit [<company>]", "the latest changes and who made them"),
+]
+_DFIR = [
+    ("/customers trial <company>", "start a free 60-day trial (data center, Auditor account)"),
+    ("/customers extend <company>", "extend a trial by 30 days"),
+]
+_APPROVER = [("Approve / Reject", "decide disconnect requests someone else made")]
 _ADMIN = [
+    ("/customers nfr <company>", "assign the partner's one NFR license (cannot be moved)"),
+    ("/customers channels [allow|remove #channel]", "where changes may be made"),
     ("/customers access list", "who has which role"),
     ("/customers access grant @user operator", "roles: viewer, operator, approver, admin"),
     ("/customers access revoke @user", "back to the workspace default"),
 ]
 
 
-def help_message(role: Role | None, *, prefix: str | None = None) -> Message:
+def help_message(
+    role: Role | None, partner: PartnerType = PartnerType.MSP, *, prefix: str | None = None
+) -> Message:
     if role is None:
         text = "You don't have access to Customer Overview. Ask an admin to grant you a role."
         return Message(text=text, blocks=[section(text)])
-    commands = _VIEWER + (_ADMIN if role.allows(Role.ADMIN) else [])
+    commands = list(_VIEWER)
+    if role.allows(Role.OPERATOR):
+        commands += _OPERATOR + (_DFIR if partner is PartnerType.DFIR else [])
+    if role.allows(Role.APPROVER):
+        commands += _APPROVER
+    if role.allows(Role.ADMIN):
+        commands += _ADMIN
     lines = "\n".join(f"`{cmd}` — {what}" for cmd, what in commands)
     blocks: list[Block] = []
     if prefix:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -21,6 +22,7 @@ examples:
   overview-bot socket                     # Socket Mode, no public URL needed
   overview-bot import console-export.csv  # upsert customers from the console's CSV
   overview-bot access grant U0123ABCD operator
+  overview-bot audit export --format csv --since 2026-12-01 > audit.csv
   overview-bot db upgrade
 
 Settings come from the environment and .env: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET,
@@ -58,7 +60,21 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = acc.add_parser("revoke", help="take a user's role away (back to DEFAULT_ROLE)")
     revoke.add_argument("user", help="Slack user ID")
     acc.add_parser("list", help="list granted roles")
+
+    aud = sub.add_parser("audit", help="the audit log").add_subparsers(
+        dest="audit_command", metavar="ACTION", required=True
+    )
+    exp = aud.add_parser("export", help="write every audit entry, oldest first")
+    exp.add_argument("--format", choices=("csv", "json"), default="csv")
+    exp.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help="entries from this day on")
     return p
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2026-12-01") from None
 
 
 async def _with_db(settings: Settings, work: Callable[[Database], Awaitable[int]]) -> int:
@@ -142,6 +158,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_with_db(settings, _db_current))
         elif args.command == "import":
             return asyncio.run(_with_db(settings, lambda db: _import(db, args.file)))
+        elif args.command == "audit":
+            from bot.audit_cli import export_audit
+
+            return asyncio.run(
+                _with_db(settings, lambda db: export_audit(db, args.format, args.since, sys.stdout))
+            )
         elif args.command == "access":
             return asyncio.run(_with_db(settings, lambda db: _access(db, args, settings)))
     except (SettingsError, StartupError) as e:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import signal
 
@@ -12,13 +13,18 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from bot.app import create_app
+from bot.scheduler import Scheduler
 from bot.server import build_web_app
 from bot.settings import Settings
+from handlers.actions import expire_requests
 from handlers.deps import Deps
+from store.actions import Operations
 from store.db import Database
 from store.migrate import upgrade
+from store.platform import LocalLedger
 
 log = logging.getLogger("overview")
+APPROVAL_SWEEP_SECONDS = 60
 
 
 class StartupError(Exception):
@@ -32,7 +38,15 @@ async def prepare(settings: Settings) -> tuple[Database, Deps, AsyncApp]:
     except Exception as e:
         await db.close()
         raise StartupError(f"DATABASE_URL: cannot open or migrate the database: {e}") from None
-    deps = Deps(db=db, policy=settings.access_policy)
+    ops = Operations(
+        db,
+        LocalLedger(),
+        settings.partner_type,
+        approval_ttl=dt.timedelta(hours=settings.approval_ttl_hours),
+    )
+    deps = Deps(
+        db=db, policy=settings.access_policy, ops=ops, approvals_channel=settings.approvals_channel
+    )
     app = create_app(settings, deps)
     try:
         auth = await app.client.auth_test()
@@ -47,6 +61,12 @@ async def prepare(settings: Settings) -> tuple[Database, Deps, AsyncApp]:
         raise StartupError(f"cannot reach Slack at {settings.slack_api_url}: {e}") from None
     log.info("connected to workspace %s as %s", auth.get("team"), auth.get("user"))
     return db, deps, app
+
+
+def start_jobs(deps: Deps, app: AsyncApp) -> Scheduler:
+    jobs = Scheduler()
+    jobs.start(APPROVAL_SWEEP_SECONDS, "approval expiry", lambda: expire_requests(deps, app.client))
+    return jobs
 
 
 async def _wait_for_signal() -> None:
@@ -73,9 +93,11 @@ async def serve(settings: Settings) -> None:
             f"HOST/PORT: cannot listen on {settings.host}:{settings.port}: {e}"
         ) from None
     log.info("listening on http://%s:%s/slack/events", settings.host, settings.port)
+    jobs = start_jobs(deps, app)
     try:
         await _wait_for_signal()
     finally:
+        await jobs.stop()
         await runner.cleanup()
         await deps.drain()
         await db.close()
@@ -87,9 +109,11 @@ async def socket(settings: Settings) -> None:
     handler = AsyncSocketModeHandler(app, settings.slack_app_token)
     await handler.connect_async()
     log.info("connected in Socket Mode")
+    jobs = start_jobs(deps, app)
     try:
         await _wait_for_signal()
     finally:
+        await jobs.stop()
         await handler.close_async()
         await deps.drain()
         await db.close()

@@ -12,7 +12,7 @@ from sqlalchemy.exc import ArgumentError
 
 from store.access import AccessPolicy, check_user_id
 from store.db import DEFAULT_URL
-from store.enums import Role
+from store.enums import PartnerType, Role
 from store.errors import InvalidInput
 
 SLACK_API = "https://slack.com/api/"
@@ -29,6 +29,9 @@ HINTS = {
     "BOT_ADMINS": "give Slack user IDs separated by commas, such as U0123ABCD,U0456EFGH",
     "DEFAULT_ROLE": "use viewer, operator, approver, admin or none",
     "LOG_LEVEL": "use DEBUG, INFO, WARNING or ERROR",
+    "PARTNER_TYPE": "use msp (managed service provider) or dfir (incident response)",
+    "APPROVALS_CHANNEL": "give a channel ID such as C0123ABCD, or leave it unset",
+    "APPROVAL_TTL_HOURS": "give a number of hours from 1 to 720",
 }
 
 
@@ -55,6 +58,23 @@ class Settings(BaseSettings):
     bot_admins: Annotated[frozenset[str], NoDecode] = frozenset()
     default_role: Literal["viewer", "operator", "approver", "admin", "none"] = "viewer"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    partner_type: PartnerType = PartnerType.MSP
+    approvals_channel: str | None = None
+    approval_ttl_hours: int = Field(default=24, ge=1, le=720)
+
+    @field_validator("partner_type", mode="before")
+    @classmethod
+    def _partner(cls, v: object) -> object:
+        return v.strip().lower() if isinstance(v, str) else v
+
+    @field_validator("approvals_channel")
+    @classmethod
+    def _channel(cls, v: str | None) -> str | None:
+        if not v:
+            return None
+        if not (v[:1] in "CG" and v.isalnum() and v.isupper()):
+            raise ValueError(f"'{v}' is not a channel ID")
+        return v
 
     @field_validator("slack_bot_token")
     @classmethod

@@ -12,13 +12,15 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from blocks.help import help_message
 from blocks.message import Message, notice
 from handlers.access import access_command
+from handlers.actions import SUBCOMMANDS, action_command, add_command
+from handlers.audit import audit_command, channels_command
 from handlers.customers import list_command, risk_command, show_command
 from handlers.deps import deps_of
 from handlers.errors import error_message
 from handlers.request import CommandRequest
 
 COMMAND = "/customers"
-Route = Callable[[CommandRequest], Awaitable[Message]]
+Route = Callable[[CommandRequest], Awaitable[Message | None]]  # None: nothing to say
 
 
 async def help_command(req: CommandRequest, prefix: str | None = None) -> Message:
@@ -26,7 +28,7 @@ async def help_command(req: CommandRequest, prefix: str | None = None) -> Messag
         actor = await req.actor(s)
     if actor.external:
         return notice("Customer Overview only answers members of the workspace that installed it.")
-    return help_message(actor.role, prefix=prefix)
+    return help_message(actor.role, req.deps.ops.partner, prefix=prefix)
 
 
 ROUTES: dict[str, Route] = {
@@ -35,10 +37,14 @@ ROUTES: dict[str, Route] = {
     "risk": risk_command,
     "help": help_command,
     "access": access_command,
+    "audit": audit_command,
+    "channels": channels_command,
+    "add": add_command,
+    **dict.fromkeys(SUBCOMMANDS, action_command),
 }
 
 
-def route(req: CommandRequest) -> Awaitable[Message]:
+def route(req: CommandRequest) -> Awaitable[Message | None]:
     handler = ROUTES.get(req.sub)
     if handler is None:
         shown = req.sub if len(req.sub) <= 40 else req.sub[:40] + "…"
@@ -46,11 +52,14 @@ def route(req: CommandRequest) -> Awaitable[Message]:
     return handler(req)
 
 
-async def _finish_late(work: asyncio.Task[Message], respond: AsyncRespond, public: bool) -> None:
+async def _finish_late(
+    work: asyncio.Task[Message | None], respond: AsyncRespond, public: bool
+) -> None:
     try:
-        message, visible = await work, public
+        result, visible = await work, public
     except Exception as error:
-        message, visible = error_message(error), False
+        result, visible = error_message(error), False
+    message = result or notice("Done.")
     await respond(
         response_type="in_channel" if visible else "ephemeral",
         replace_original=not visible,
@@ -70,6 +79,9 @@ async def on_customers(
     except TimeoutError:
         await ack(response_type="ephemeral", text="Working on it… the answer will appear here.")
         deps.spawn(_finish_late(work, respond, req.public))
+        return
+    if message is None:  # a modal opened: the form is the answer
+        await ack()
         return
     response_type = "in_channel" if req.public else "ephemeral"
     await ack(response_type=response_type, **message.payload())

@@ -12,6 +12,7 @@ from blocks.customers import PAGE_SIZE, customer_card, customer_list, pick_list
 from blocks.ids import ActionId, ListPageValue, PickFor, PickValue
 from blocks.message import Message
 from blocks.risk import customer_risk, risk_overview
+from handlers.actions import card
 from handlers.deps import Deps, actor_for, deps_of
 from handlers.request import CommandRequest
 from store.customers import find_customer, get_customer, list_customers, risk_summary
@@ -39,7 +40,9 @@ async def show_command(req: CommandRequest) -> Message:
             customer = await find_customer(s, actor, req.rest)
         except Ambiguous as err:
             return pick_list(err, PickFor.SHOW, public=req.public)
-    return customer_card(customer, req.deps.today())
+    if req.public:  # a card in the channel is for reading: no buttons for everyone to see
+        return customer_card(customer, req.deps.today(), partner=req.deps.ops.partner)
+    return await card(req.deps, actor, customer)
 
 
 async def risk_command(req: CommandRequest) -> Message:
@@ -96,8 +99,10 @@ async def on_pick(
     async with deps.db.session() as s:
         actor = await actor_for(deps, s, context, body)
         customer = await get_customer(s, actor, value.id)
-    if value.a is PickFor.SHOW:
-        message = customer_card(customer, deps.today())
+    if value.a is PickFor.SHOW and not value.pub:
+        message = await card(deps, actor, customer)
+    elif value.a is PickFor.SHOW:
+        message = customer_card(customer, deps.today(), partner=deps.ops.partner)
     else:
         message = customer_risk(customer)
     await respond(**_payload(value.pub, message))

@@ -11,6 +11,7 @@ from typing import Any
 from slack_bolt.context.async_context import AsyncBoltContext
 
 from store.access import AccessPolicy, Actor, resolve_actor
+from store.actions import Operations
 from store.db import Database
 from store.models import utcnow
 
@@ -21,6 +22,8 @@ CONTEXT_KEY = "overview_deps"
 class Deps:
     db: Database
     policy: AccessPolicy
+    ops: Operations
+    approvals_channel: str | None = None  # None: the channel the request was made in
     clock: Callable[[], dt.datetime] = utcnow
     # Work that outlives its request (a slow reply finished after the ack).
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
@@ -74,9 +77,37 @@ def user_id_of(body: dict[str, Any]) -> str:
     return str(body.get("user_id", ""))
 
 
+def user_name_of(body: dict[str, Any]) -> str:
+    user = body.get("user")
+    if isinstance(user, dict):
+        return str(user.get("username") or user.get("name") or user.get("id", ""))
+    return str(body.get("user_name") or body.get("user_id", ""))
+
+
+def channel_of(body: dict[str, Any]) -> str | None:
+    channel = body.get("channel")
+    if isinstance(channel, dict) and isinstance(channel.get("id"), str):
+        return channel["id"]
+    container = body.get("container")
+    if isinstance(container, dict) and isinstance(container.get("channel_id"), str):
+        return container["channel_id"]
+    value = body.get("channel_id")
+    return value if isinstance(value, str) else None
+
+
 async def actor_for(
-    deps: Deps, session: Any, context: AsyncBoltContext, body: dict[str, Any]
+    deps: Deps,
+    session: Any,
+    context: AsyncBoltContext,
+    body: dict[str, Any],
+    channel_id: str | None = None,
 ) -> Actor:
+    """Who is asking, resolved now: a role revoked since a button was drawn counts."""
     return await resolve_actor(
-        session, deps.policy, user_id_of(body), external=is_external(context, body)
+        session,
+        deps.policy,
+        user_id_of(body),
+        external=is_external(context, body),
+        name=user_name_of(body),
+        channel_id=channel_id or channel_of(body),
     )

@@ -26,7 +26,7 @@ from store.models import ActionChannel, Approval, Customer, utcnow
 from store.names import clean_company, company_key
 from store.platform import EXTENSION_DAYS, Platform, PlatformError
 from store.regions import DataCenter
-from store.rules import ROLE_NEEDED, not_offered, why_not
+from store.rules import ROLE_NEEDED, not_offered, offered, why_not
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_COMPANY = 200
@@ -66,7 +66,15 @@ def check_company(value: str) -> str:
 class Decision:
     approval: Approval
     customer: Customer
-    expired: bool = False
+    expired: bool = False  # it had expired: recorded as expired, nothing else done
+    already: bool = False  # someone decided it first: nothing done by this click
+
+    @property
+    def told(self) -> str | None:
+        """What to tell the person who clicked, when it is not what they asked for."""
+        if self.already or self.expired:
+            return decided_text(self.approval)
+        return None
 
 
 @dataclass
@@ -106,10 +114,24 @@ class Operations:
                 + "). Here is the current card.",
                 c.id,
             )
-        reason = why_not(action, c, self.partner) if action else None
+        holder = await self._nfr_holder(s) if action is Action.ASSIGN_NFR else None
+        reason = why_not(action, c, self.partner, holder) if action else None
         if reason:
             raise InvalidInput(reason)
         return c
+
+    async def _nfr_holder(self, s: AsyncSession) -> str | None:
+        return await s.scalar(select(Customer.company).where(Customer.is_nfr.is_(True)))
+
+    async def offered(self, actor: Actor, c: Customer) -> list[Action]:
+        """The buttons to draw for this person on this customer's card."""
+        if actor.external or actor.role is None:
+            return []
+        holder = None
+        if actor.role.allows(ROLE_NEEDED[Action.ASSIGN_NFR]):
+            async with self.db.session() as s:
+                holder = await self._nfr_holder(s)
+        return offered(c, self.partner, actor.role, holder)
 
     async def _change(self, s: AsyncSession, c: Customer, **values: Any) -> None:
         """Apply `values` only if nobody changed the customer since we read it."""
@@ -148,6 +170,16 @@ class Operations:
             at=self.clock(),
         )
         return c
+
+    async def check(
+        self, actor: Actor, action: Action, customer_id: int | None, version: int | None
+    ) -> Customer | None:
+        """Everything `action` would check, without doing it: before a modal is opened."""
+        async with self.db.session() as s:
+            await self._begin(s, actor, action)
+            if customer_id is None:
+                return None
+            return await self._customer(s, customer_id, version, action)
 
     # --- add ------------------------------------------------------------------------
 
@@ -283,12 +315,6 @@ class Operations:
         async with self.db.transaction() as s:
             await self._begin(s, actor, Action.ASSIGN_NFR)
             c = await self._customer(s, customer_id, version, Action.ASSIGN_NFR)
-            holder = await s.scalar(select(Customer.company).where(Customer.is_nfr.is_(True)))
-            if holder is not None:
-                raise InvalidInput(
-                    f"The partner's one NFR licence is already assigned to {holder}; "
-                    "it cannot be moved."
-                )
             licence = await self._platform(self.platform.assign_nfr(c))
             try:
                 return await self._apply(
@@ -402,6 +428,27 @@ class Operations:
                 .values(channel_id=channel_id, message_ts=ts)
             )
 
+    async def cancel_request(self, approval_id: int, reason: str) -> None:
+        """Withdraw a request nobody could see (posting it failed); audited, not deleted."""
+        async with self.db.transaction() as s:
+            a = await s.get(Approval, approval_id)
+            c = await s.get(Customer, a.customer_id) if a else None
+            if a is None or c is None:
+                return
+            try:
+                await self._close(s, a, c, ApprovalStatus.CANCELLED, audit.SYSTEM, self.clock())
+            except AlreadyDecided:
+                return
+            await audit.record(
+                s,
+                audit.SYSTEM,
+                Action.REQUEST_DISCONNECT,
+                customer=c,
+                approval_id=a.id,
+                detail=f"withdrawn: could not be posted ({reason})",
+                at=self.clock(),
+            )
+
     async def get_approval(self, approval_id: int) -> Approval:
         async with self.db.session() as s:
             a = await s.get(Approval, approval_id)
@@ -412,8 +459,8 @@ class Operations:
 
     async def decide(self, actor: Actor, approval_id: int, approve: bool) -> Decision:
         action = Action.APPROVE_DISCONNECT if approve else Action.REJECT_DISCONNECT
+        actor.require(Role.VIEWER)  # outsiders learn nothing, not even who decided
         async with self.db.transaction() as s:
-            actor.require(ROLE_NEEDED[action])  # no channel check: the request was posted there
             a = await s.get(Approval, approval_id, populate_existing=True)
             if a is None:
                 raise NotFound("That request no longer exists.")
@@ -421,17 +468,22 @@ class Operations:
             assert c is not None  # approvals cascade with their customer
             a.customer = c
             if a.status is not ApprovalStatus.PENDING:
-                raise AlreadyDecided(_decided_text(a), a)
-            now = self.clock()
-            if now >= a.expires_at:
-                await self._close(s, a, c, ApprovalStatus.EXPIRED, audit.SYSTEM, now)
-                return Decision(a, c, expired=True)
+                return Decision(a, c, already=True)
             if actor.user_id == a.requested_by:
                 raise AccessDenied(
                     "You asked for this disconnect; another approver must decide it."
                 )
+            # No channel check: the request was posted where it is decided.
+            actor.require(ROLE_NEEDED[action])
+            now = self.clock()
+            if now >= a.expires_at:
+                await self._close(s, a, c, ApprovalStatus.EXPIRED, audit.SYSTEM, now)
+                return Decision(a, c, expired=True)
             status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED
-            await self._close(s, a, c, status, actor, now)
+            try:
+                await self._close(s, a, c, status, actor, now)
+            except AlreadyDecided:  # a concurrent click won; this one changed nothing
+                return Decision(a, c, already=True)
             if approve:
                 reason = why_not(Action.REQUEST_DISCONNECT, c, self.partner)
                 if reason:
@@ -472,13 +524,14 @@ class Operations:
         await s.refresh(a)
         a.customer = c
         if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise AlreadyDecided(_decided_text(a), a)
+            raise AlreadyDecided(decided_text(a), a)
         action = {
             ApprovalStatus.APPROVED: Action.APPROVE_DISCONNECT,
             ApprovalStatus.REJECTED: Action.REJECT_DISCONNECT,
             ApprovalStatus.EXPIRED: Action.EXPIRE_DISCONNECT,
-        }[status]
-        await audit.record(s, actor, action, customer=c, approval_id=a.id, at=now)
+        }.get(status)
+        if action is not None:
+            await audit.record(s, actor, action, customer=c, approval_id=a.id, at=now)
 
     async def expire_due(self) -> list[Approval]:
         """Mark pending approvals past their time as expired (not rejected)."""
@@ -537,7 +590,7 @@ class Operations:
         )
 
 
-def _decided_text(a: Approval) -> str:
+def decided_text(a: Approval) -> str:
     who = f"<@{a.decided_by}>" if a.decided_by and a.decided_by != "system" else "nobody in time"
     when = f" at {a.decided_at:%Y-%m-%d %H:%M} UTC" if a.decided_at else ""
     if a.status is ApprovalStatus.EXPIRED:

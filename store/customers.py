@@ -148,7 +148,8 @@ async def find_customer(session: AsyncSession, actor: Actor, name: str) -> Custo
             if total > PICK_LIMIT:
                 total = await session.scalar(select(func.count()).where(cond)) or total
             raise Ambiguous(name, [Candidate(c.id, c.company) for c in found[:PICK_LIMIT]], total)
-    raise NotFound(f"No customer matches “{name.strip()}”.")
+    shown = name.strip().replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    raise NotFound(f"No customer matches “{shown}”.")
 
 
 async def get_customer(session: AsyncSession, actor: Actor, customer_id: int) -> Customer:

@@ -105,6 +105,7 @@ class ApprovalStatus(enum.StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     EXPIRED = "expired"
+    CANCELLED = "cancelled"  # could not be put before an approver (posting failed)
 
 
 class Action(enum.StrEnum):

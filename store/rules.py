@@ -64,8 +64,13 @@ def not_offered(action: Action, partner: PartnerType) -> str | None:
     )
 
 
-def why_not(action: Action, c: Customer, partner: PartnerType) -> str | None:
-    """Why `action` does not fit customer `c` now, or None when it does."""
+def why_not(
+    action: Action, c: Customer, partner: PartnerType, nfr_holder: str | None = None
+) -> str | None:
+    """Why `action` does not fit customer `c` now, or None when it does.
+
+    `nfr_holder`: the company that holds the partner's one NFR licence, if any.
+    """
     reason = not_offered(action, partner)
     if reason:
         return reason
@@ -87,6 +92,11 @@ def why_not(action: Action, c: Customer, partner: PartnerType) -> str | None:
     if action is Action.ASSIGN_NFR:
         if c.is_nfr:
             return f"{name} already has the NFR licence."
+        if nfr_holder is not None:
+            return (
+                f"The partner's one NFR licence is already assigned to {nfr_holder}; "
+                "it cannot be moved."
+            )
         if status not in PROVISIONED:
             return f"Provision Vision One for {name} before assigning the NFR licence."
         return None
@@ -107,12 +117,14 @@ def why_not(action: Action, c: Customer, partner: PartnerType) -> str | None:
     return None
 
 
-def offered(c: Customer, partner: PartnerType, role: Role | None) -> list[Action]:
+def offered(
+    c: Customer, partner: PartnerType, role: Role | None, nfr_holder: str | None = None
+) -> list[Action]:
     """The customer actions this person may take on `c` now, in card order."""
     if role is None:
         return []
     return [
         a
         for a in CUSTOMER_ACTIONS
-        if role.allows(ROLE_NEEDED[a]) and why_not(a, c, partner) is None
+        if role.allows(ROLE_NEEDED[a]) and why_not(a, c, partner, nfr_holder) is None
     ]

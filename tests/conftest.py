@@ -135,7 +135,7 @@ async def bot(bot_settings: Settings, slack: SlackStandIn) -> AsyncIterator[BotH
     port = runner.addresses[0][1]
     async with aiohttp.ClientSession() as http:
         try:
-            yield BotHarness(f"http://127.0.0.1:{port}", database, deps, slack, http)
+            yield BotHarness(f"http://127.0.0.1:{port}", database, deps, slack, http, app)
         finally:
             await runner.cleanup()
             await deps.drain()

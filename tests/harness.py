@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
+from slack_bolt.async_app import AsyncApp
 
 from handlers.deps import Deps
 from store.db import Database
@@ -70,6 +71,7 @@ class BotHarness:
     deps: Deps
     slack: SlackStandIn
     http: aiohttp.ClientSession
+    app: AsyncApp
 
     async def post(
         self,
@@ -164,3 +166,54 @@ def buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
             if el.get("type") == "button":
                 found.append(el)
     return found
+
+
+async def submit(
+    bot: BotHarness,
+    view: dict[str, Any],
+    values: dict[str, str | None],
+    *,
+    user: str = VIEWER,
+    team: str = TEAM,
+) -> Reply:
+    """Submit a modal the bot opened, as Slack does: its state values keyed by block id."""
+    state: dict[str, Any] = {}
+    blocks = {b.get("block_id"): b for b in view.get("blocks", [])}
+    for block_id, value in values.items():
+        element = blocks.get(block_id, {}).get("element", {})
+        if element.get("type") == "static_select":
+            chosen = (
+                None
+                if value is None
+                else {"value": value, "text": {"type": "plain_text", "text": value}}
+            )
+            state[block_id] = {"value": {"type": "static_select", "selected_option": chosen}}
+        else:
+            state[block_id] = {"value": {"type": "plain_text_input", "value": value}}
+    payload = {
+        "type": "view_submission",
+        "team": {"id": team, "domain": "home"},
+        "user": {"id": user, "username": user.lower(), "team_id": team},
+        "api_app_id": "A0APP",
+        "token": "unused",
+        "trigger_id": f"trig.{time.monotonic_ns()}",
+        "view": {
+            "id": "V0MODAL",
+            "type": "modal",
+            "team_id": team,
+            "callback_id": view["callback_id"],
+            "private_metadata": view.get("private_metadata", ""),
+            "state": {"values": state},
+            "hash": "h",
+            "title": view.get("title"),
+            "blocks": view.get("blocks", []),
+        },
+        "response_urls": [],
+    }
+    body = urlencode({"payload": json.dumps(payload)}).encode()
+    return await bot.post(body, "application/x-www-form-urlencoded")
+
+
+def opened_view(call_payload: dict[str, Any]) -> dict[str, Any]:
+    view = call_payload["view"]
+    return json.loads(view) if isinstance(view, str) else view

@@ -1,0 +1,372 @@
+"""Acting on customers: card buttons, `/customers <action> <company>`, modals, approvals."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_sdk.errors import SlackApiError
+from slack_sdk.models.views import View
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from blocks.actions import (
+    MODAL_ACTIONS,
+    accounts_modal,
+    action_prompt,
+    add_modal,
+    connect_modal,
+    done,
+    notice_view,
+    provision_modal,
+)
+from blocks.approvals import approval_outcome, approval_request
+from blocks.customers import customer_card, pick_list
+from blocks.ids import ActionId, ApprovalValue, CardValue, Field, ModalId, ModalMeta, PickFor
+from blocks.message import Message
+from handlers.deps import Deps, actor_for, channel_of, deps_of
+from handlers.request import CommandRequest
+from store.actions import Stale, check_email
+from store.actor import Actor
+from store.customers import find_customer, get_customer
+from store.enums import Action, LicenseType
+from store.errors import Ambiguous, InvalidInput, OverviewError
+from store.models import Approval, Customer
+from store.regions import DataCenter
+
+SUBCOMMANDS = {
+    "provision": Action.PROVISION,
+    "trial": Action.START_TRIAL,
+    "extend": Action.EXTEND_TRIAL,
+    "nfr": Action.ASSIGN_NFR,
+    "connect": Action.CONNECT,
+    "accounts": Action.UPDATE_SIGN_IN,
+    "disconnect": Action.REQUEST_DISCONNECT,
+}
+TRIGGER_GONE = {"expired_trigger_id", "trigger_expired", "invalid_trigger_id"}
+
+
+async def card(deps: Deps, actor: Actor, c: Customer) -> Message:
+    """A customer's card with the buttons this person may use on it right now."""
+    actions = await deps.ops.offered(actor, c)
+    return customer_card(c, deps.today(), actions=actions, partner=deps.ops.partner)
+
+
+async def open_modal(client: AsyncWebClient, trigger_id: object, view: View) -> None:
+    if not isinstance(trigger_id, str) or not trigger_id:
+        raise InvalidInput("Slack did not send what is needed to open a form; try again.")
+    try:
+        await client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as e:
+        if e.response.get("error") in TRIGGER_GONE:
+            raise InvalidInput(
+                "That took too long for Slack to open the form; try again."
+            ) from None
+        raise
+
+
+def modal_for(action: Action, c: Customer, meta: ModalMeta) -> View:
+    if action is Action.PROVISION:
+        return provision_modal(c, meta, trial=False)
+    if action is Action.START_TRIAL:
+        return provision_modal(c, meta, trial=True)
+    if action is Action.CONNECT:
+        return connect_modal(c, meta)
+    return accounts_modal(c, meta)
+
+
+# --- subcommands -------------------------------------------------------------------------
+
+
+async def add_command(req: CommandRequest) -> Message | None:
+    async with req.deps.db.session() as s:
+        actor = await req.actor(s)
+    await req.deps.ops.check(actor, Action.ADD, None, None)
+    meta = ModalMeta(ch=channel_of(req.body), ru=_url(req.body.get("response_url")))
+    await open_modal(req.context.client, req.body.get("trigger_id"), add_modal(meta))
+    return None
+
+
+async def action_command(req: CommandRequest) -> Message | None:
+    action = SUBCOMMANDS[req.sub]
+    deps = req.deps
+    async with deps.db.session() as s:
+        actor = await req.actor(s)
+        try:
+            found = await find_customer(s, actor, req.rest)
+        except Ambiguous as err:
+            return pick_list(err, PickFor.SHOW, public=False)
+    c = await deps.ops.check(actor, action, found.id, None)
+    assert c is not None
+    if action in MODAL_ACTIONS:
+        meta = ModalMeta(id=c.id, v=c.version, ch=channel_of(req.body),
+                         ru=_url(req.body.get("response_url")))  # fmt: skip
+        await open_modal(req.context.client, req.body.get("trigger_id"), modal_for(action, c, meta))
+        return None
+    return action_prompt(c, action, deps.ops.partner)
+
+
+def _url(value: object) -> str | None:
+    return value if isinstance(value, str) and value.startswith("http") else None
+
+
+# --- card buttons --------------------------------------------------------------------------
+
+
+async def on_card_button(
+    ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext,
+    client: AsyncWebClient, respond: AsyncRespond,
+) -> None:  # fmt: skip
+    deps = deps_of(context)
+    value = CardValue.decode(action.get("value"))
+    assert isinstance(value, CardValue)
+    async with deps.db.session() as s:
+        actor = await actor_for(deps, s, context, body)
+    try:
+        if value.a in MODAL_ACTIONS:
+            c = await deps.ops.check(actor, value.a, value.id, value.v)
+            assert c is not None
+            meta = ModalMeta(id=c.id, v=c.version, ch=channel_of(body),
+                             ru=_url(body.get("response_url")))  # fmt: skip
+            await open_modal(client, body.get("trigger_id"), modal_for(value.a, c, meta))
+            await ack()
+            return
+        await ack()
+        notice, c = await _act(deps, client, actor, value, channel_of(body))
+    except Stale as stale:
+        await ack()
+        await _redraw(deps, actor, stale.customer_id, stale.message, respond)
+        return
+    await respond(replace_original=True, **done(notice, await card(deps, actor, c)).payload())
+
+
+async def _act(
+    deps: Deps, client: AsyncWebClient, actor: Actor, value: CardValue, channel: str | None
+) -> tuple[str, Customer]:
+    ops = deps.ops
+    if value.a is Action.EXTEND_TRIAL:
+        c = await ops.extend_trial(actor, value.id, value.v)
+        ends = c.expiration_date.isoformat() if c.expiration_date else "—"
+        return f"✅ Extended {c.company}'s trial by 30 days: it now ends {ends}.", c
+    if value.a is Action.ASSIGN_NFR:
+        c = await ops.assign_nfr(actor, value.id, value.v)
+        return f"✅ {c.company} now has the partner's NFR license.", c
+    if value.a is Action.REQUEST_DISCONNECT:
+        approval = await ops.request_disconnect(actor, value.id, value.v)
+        where = await post_request(deps, client, approval, channel)
+        return (
+            f"⏳ Asked for approval in <#{where}>. Nothing changes until someone else approves.",
+            approval.customer,
+        )
+    raise InvalidInput("That button is out of date. Run the command again.")
+
+
+async def _redraw(
+    deps: Deps, actor: Actor, customer_id: int, notice: str, respond: AsyncRespond
+) -> None:
+    async with deps.db.session() as s:
+        c = await get_customer(s, actor, customer_id)
+    await respond(replace_original=True, **done(notice, await card(deps, actor, c)).payload())
+
+
+# --- modal submissions ---------------------------------------------------------------------
+
+
+def _value(values: dict[str, Any], field: Field) -> str | None:
+    element = values.get(field.value, {}).get("value", {})
+    if not isinstance(element, dict):
+        return None
+    option = element.get("selected_option")
+    raw = option.get("value") if isinstance(option, dict) else element.get("value")
+    return raw.strip() or None if isinstance(raw, str) else None
+
+
+def _email(values: dict[str, Any], field: Field, what: str, errors: dict[str, str]) -> str | None:
+    raw = _value(values, field)
+    if raw is None:
+        return None
+    try:
+        return check_email(raw, what)
+    except InvalidInput as e:
+        errors[field.value] = e.message
+        return None
+
+
+def _choice(values: dict[str, Any], field: Field, kind: type, errors: dict[str, str]) -> Any:
+    raw = _value(values, field)
+    try:
+        return kind(raw)
+    except ValueError:
+        errors[field.value] = "Choose one of the options."
+        return None
+
+
+async def on_submit(
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], context: AsyncBoltContext,
+) -> None:  # fmt: skip
+    deps = deps_of(context)
+    meta = ModalMeta.decode(view.get("private_metadata"))
+    assert isinstance(meta, ModalMeta)
+    state = view.get("state")
+    values = state.get("values", {}) if isinstance(state, dict) else {}
+    values = values if isinstance(values, dict) else {}
+    callback = ModalId(view["callback_id"])
+    errors: dict[str, str] = {}
+    async with deps.db.session() as s:
+        actor = await actor_for(deps, s, context, body, channel_id=meta.ch)
+    ops = deps.ops
+    try:
+        if callback is ModalId.ADD:
+            company = _value(values, Field.COMPANY) or ""
+            if not company:
+                errors[Field.COMPANY.value] = "Give the company a name."
+            sign_in = _email(values, Field.SIGN_IN, "sign-in", errors)
+            licence = _choice(values, Field.LICENSE, LicenseType, errors)
+            if errors:
+                await ack(response_action="errors", errors=errors)
+                return
+            try:
+                c = await ops.add_customer(actor, company, sign_in, licence)
+            except InvalidInput as e:  # name taken or too long: say so next to the name
+                await ack(response_action="errors", errors={Field.COMPANY.value: e.message})
+                return
+            notice = f"✅ Added {c.company} (created manually, not provisioned yet)."
+        else:
+            if meta.id is None or meta.v is None:
+                raise InvalidInput("That form is out of date. Run the command again.")
+            changed = await _submit_customer_modal(callback, meta, values, actor, errors, deps)
+            if changed is None:
+                await ack(response_action="errors", errors=errors)
+                return
+            c = changed
+            notice = _submitted_notice(callback, c)
+    except OverviewError as e:
+        await ack(response_action="update", view=notice_view("Nothing was done", e.message))
+        return
+    await ack()
+    if meta.ru:
+        message = done(notice, await card(deps, actor, c))
+        replace = callback is not ModalId.ADD
+        await AsyncWebhookClient(meta.ru).send(
+            response_type="ephemeral", replace_original=replace, **message.payload()
+        )
+
+
+async def _submit_customer_modal(
+    callback: ModalId, meta: ModalMeta, values: dict[str, Any], actor: Actor,
+    errors: dict[str, str], deps: Deps,
+) -> Customer | None:  # fmt: skip
+    ops, cid, version = deps.ops, meta.id, meta.v
+    assert cid is not None and version is not None
+    if callback in (ModalId.PROVISION, ModalId.TRIAL, ModalId.CONNECT):
+        dc = _choice(values, Field.DATA_CENTER, DataCenter, errors)
+        if callback is ModalId.CONNECT:
+            return None if errors else await ops.connect(actor, cid, version, dc)
+        trial = callback is ModalId.TRIAL
+        auditor = _email(values, Field.AUDITOR, "Auditor", errors)
+        if trial and auditor is None and Field.AUDITOR.value not in errors:
+            errors[Field.AUDITOR.value] = (
+                "A trial needs the account that receives the Auditor role."
+            )
+        if errors:
+            return None
+        return await ops.provision(actor, cid, version, dc, auditor, trial=trial)
+    sign_in = _email(values, Field.SIGN_IN, "sign-in", errors)
+    if sign_in is None and Field.SIGN_IN.value not in errors:
+        errors[Field.SIGN_IN.value] = "The customer needs a sign-in account."
+    primary = _email(values, Field.PRIMARY_USER, "Primary User Account", errors)
+    if errors:
+        return None
+    return await ops.update_accounts(actor, cid, version, sign_in, primary)
+
+
+def _submitted_notice(callback: ModalId, c: Customer) -> str:
+    if c.status.value == "failed":
+        return f"⚠️ Provisioning {c.company} failed: {c.status_detail}. Use Retry to try again."
+    return {
+        ModalId.PROVISION: f"✅ Provisioned Vision One for {c.company}.",
+        ModalId.TRIAL: f"✅ Started a free trial for {c.company}.",
+        ModalId.CONNECT: f"✅ Connected {c.company}'s Vision One.",
+        ModalId.ACCOUNTS: f"✅ Saved {c.company}'s user accounts.",
+    }.get(callback, "✅ Done.")
+
+
+# --- approvals -------------------------------------------------------------------------------
+
+
+async def post_request(
+    deps: Deps, client: AsyncWebClient, approval: Approval, asked_in: str | None
+) -> str:
+    """Post the request for a second person; if nobody can see it, withdraw it."""
+    channel = deps.approvals_channel or asked_in
+    message = approval_request(approval, approval.customer, deps.ops.partner)
+    try:
+        if channel is None:
+            raise InvalidInput("I don't know where to post the request; set APPROVALS_CHANNEL.")
+        posted = await client.chat_postMessage(channel=channel, **message.payload())
+    except (SlackApiError, InvalidInput) as e:
+        error = e.response.get("error") if isinstance(e, SlackApiError) else "no channel"
+        await deps.ops.cancel_request(approval.id, str(error))
+        raise InvalidInput(
+            f"I couldn't post the approval request in <#{channel}> ({error}). "
+            "Invite me there with `/invite @Customer Overview` and try again; nothing was changed."
+        ) from None
+    await deps.ops.attach_message(approval.id, str(posted["channel"]), str(posted["ts"]))
+    return str(posted["channel"])
+
+
+async def show_outcome(deps: Deps, client: AsyncWebClient, a: Approval) -> None:
+    """Update the request message in place: who asked, who decided and when; no buttons."""
+    if not (a.channel_id and a.message_ts):
+        return
+    message = approval_outcome(a, a.customer, deps.ops.partner)
+    await client.chat_update(channel=a.channel_id, ts=a.message_ts, **message.payload())
+
+
+async def _decide(
+    approve: bool, ack: AsyncAck, action: dict[str, Any], body: dict[str, Any],
+    context: AsyncBoltContext, client: AsyncWebClient, respond: AsyncRespond,
+) -> None:  # fmt: skip
+    await ack()
+    deps = deps_of(context)
+    value = ApprovalValue.decode(action.get("value"))
+    assert isinstance(value, ApprovalValue)
+    async with deps.db.session() as s:
+        actor = await actor_for(deps, s, context, body)
+    decision = await deps.ops.decide(actor, value.id, approve)
+    await show_outcome(deps, client, decision.approval)
+    if decision.told:
+        await respond(response_type="ephemeral", replace_original=False, text=decision.told)
+
+
+async def on_approve(
+    ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext,
+    client: AsyncWebClient, respond: AsyncRespond,
+) -> None:  # fmt: skip
+    await _decide(True, ack, action, body, context, client, respond)
+
+
+async def on_reject(
+    ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext,
+    client: AsyncWebClient, respond: AsyncRespond,
+) -> None:  # fmt: skip
+    await _decide(False, ack, action, body, context, client, respond)
+
+
+async def expire_requests(deps: Deps, client: AsyncWebClient) -> int:
+    """Mark requests past APPROVAL_TTL_HOURS as expired and say so on their messages."""
+    expired = await deps.ops.expire_due()
+    for a in expired:
+        with contextlib.suppress(SlackApiError):  # the message may be gone; expiry is recorded
+            await show_outcome(deps, client, a)
+    return len(expired)
+
+
+def register(app: AsyncApp) -> None:
+    app.action(re.compile(rf"^{ActionId.CARD}:[a-z_]+$"))(on_card_button)
+    app.action(ActionId.APPROVE.value)(on_approve)
+    app.action(ActionId.REJECT.value)(on_reject)
+    app.view(re.compile(r"^modal_(add|provision|trial|connect|accounts)$"))(on_submit)
