@@ -10,6 +10,7 @@ from typing import Any
 from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp
 
+from blocks.actions import notice_view
 from blocks.message import Message, apology, notice
 from store.errors import OverviewError
 
@@ -38,6 +39,14 @@ async def on_error(error: Exception, body: dict[str, Any], respond: Any) -> Bolt
     message = error_message(error)
     if isinstance(body, dict) and "command" in body:
         return command_reply(message)
+    if isinstance(body, dict) and body.get("type") == "view_submission":
+        # A form's answer goes back into the form: it becomes the message.
+        view = notice_view("Nothing was done", message.text).to_dict()
+        return BoltResponse(
+            status=200,
+            body=json.dumps({"response_action": "update", "view": view}),
+            headers={"content-type": "application/json;charset=utf-8"},
+        )
     if respond is not None and isinstance(body, dict) and body.get("response_url"):
         try:
             await respond(response_type="ephemeral", replace_original=False, **message.payload())

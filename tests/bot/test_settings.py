@@ -8,6 +8,9 @@ from bot.settings import SettingsError, load_settings
 from store.enums import Role
 
 ENV_NAMES = (
+    "PARTNER_TYPE",
+    "APPROVALS_CHANNEL",
+    "APPROVAL_TTL_HOURS",
     "SLACK_BOT_TOKEN",
     "SLACK_SIGNING_SECRET",
     "SLACK_APP_TOKEN",
@@ -34,6 +37,15 @@ def test_defaults() -> None:
     assert (s.host, s.port, s.default_role) == ("0.0.0.0", 3000, "viewer")
     assert s.slack_api_url == "https://slack.com/api/"
     assert s.access_policy.default_role is Role.VIEWER
+    assert (s.partner_type, s.approvals_channel, s.approval_ttl_hours) == ("msp", None, 24)
+
+
+def test_partner_and_approvals(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PARTNER_TYPE", "DFIR")
+    monkeypatch.setenv("APPROVALS_CHANNEL", "C0APPROVE")
+    monkeypatch.setenv("APPROVAL_TTL_HOURS", "48")
+    s = load_settings()
+    assert (s.partner_type, s.approvals_channel, s.approval_ttl_hours) == ("dfir", "C0APPROVE", 48)
 
 
 def test_env_file_and_admin_list(tmp_path: Path) -> None:
@@ -59,6 +71,9 @@ def test_env_file_and_admin_list(tmp_path: Path) -> None:
         ("BOT_ADMINS", "U0A,bob", "comma"),
         ("DEFAULT_ROLE", "boss", "viewer, operator"),
         ("SLACK_API_URL", "ftp://x", "http"),
+        ("PARTNER_TYPE", "reseller", "msp"),
+        ("APPROVALS_CHANNEL", "#approvals", "channel ID"),
+        ("APPROVAL_TTL_HOURS", "0", "hours"),
     ],
 )
 def test_bad_setting_is_one_clear_line(

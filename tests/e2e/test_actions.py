@@ -342,3 +342,80 @@ async def test_help_lists_only_what_the_role_may_run(team: BotHarness) -> None:
     assert "/customers trial" not in admin
     team.deps.ops.partner = PartnerType.DFIR
     assert "/customers trial" in (await team.command("help", user=OPS)).all_text
+
+
+async def test_dfir_trial_through_the_modal(team: BotHarness) -> None:
+    team.deps.ops.partner = PartnerType.DFIR
+    today = team.deps.ops.clock().date()
+    [cid] = await add(team.db, customer("Case Co", status=Status.NOT_PROVISIONED, data_center=None,
+                                        expiration_date=None))  # fmt: skip
+    assert (await team.command("trial case", user=OPS)).text == ""
+    [opened] = await team.slack.wait_for("views.open")
+    view = opened_view(opened.payload)
+    assert view["callback_id"] == "modal_trial"
+    missing = await submit(team, view, {"data_center": "sg", "auditor": None}, user=OPS)
+    assert "Auditor role" in missing.json["errors"]["auditor"]
+    await submit(team, view, {"data_center": "sg", "auditor": "ir@case.example"}, user=OPS)
+    c = await row(team, cid)
+    assert (c.status, c.data_center) == (Status.TRIAL, "sg")
+    assert c.expiration_date == today + dt.timedelta(days=60)
+    assert c.trial_start_date == today
+
+
+async def test_failed_provisioning_offers_retry(team: BotHarness) -> None:
+    from store.platform import LocalLedger, PlatformError
+
+    class Refusing(LocalLedger):
+        async def provision(self, *args: object, **kwargs: object):  # type: ignore[override]
+            raise PlatformError("no capacity in UK")
+
+    [cid] = await add(team.db, customer("Acme", status=Status.NOT_PROVISIONED))
+    team.deps.ops.platform = Refusing()
+    await team.command("provision acme", user=OPS)
+    [opened] = await team.slack.wait_for("views.open")
+    await submit(
+        team, opened_view(opened.payload), {"data_center": "uk", "auditor": None}, user=OPS
+    )
+    c = await row(team, cid)
+    assert (c.status, c.status_detail) == (Status.FAILED, "no capacity in UK")
+    card = await card_of(team, "acme", OPS)
+    assert "Provisioning failed: no capacity in UK" in message_text(card)
+    retry = button(card, "Retry")
+    team.deps.ops.platform = LocalLedger()
+    await team.click(retry["action_id"], retry["value"], user=OPS)
+    opened_again = (await team.slack.wait_for("views.open", 2))[-1]
+    view = opened_view(opened_again.payload)
+    chosen = next(b for b in view["blocks"] if b.get("block_id") == "data_center")
+    assert chosen["element"]["initial_option"]["value"] == "uk"
+    await submit(team, view, {"data_center": "uk", "auditor": None}, user=OPS)
+    assert (await row(team, cid)).status is Status.ACTIVE
+
+
+async def test_connect_existing_vision_one(team: BotHarness) -> None:
+    [cid] = await add(team.db, customer("Linked", status=Status.NOT_PROVISIONED, data_center=None))
+    connect = button(await card_of(team, "linked", OPS), "Connect Vision One")
+    await team.click(connect["action_id"], connect["value"], user=OPS)
+    [opened] = await team.slack.wait_for("views.open")
+    bad = await submit(team, opened_view(opened.payload), {"data_center": "mars"}, user=OPS)
+    assert bad.json["errors"] == {"data_center": "Choose one of the options."}
+    await submit(team, opened_view(opened.payload), {"data_center": "au"}, user=OPS)
+    c = await row(team, cid)
+    assert (c.v1_connected, c.status, c.data_center) == (True, Status.ACTIVE, "au")
+    assert "Connected Linked's Vision One" in message_text(await last_response(team, 1))
+
+
+async def test_forged_modal_metadata_is_refused_cleanly(team: BotHarness) -> None:
+    view = {"callback_id": "modal_provision", "private_metadata": '{"id": "x"}', "blocks": []}
+    reply = await submit(team, view, {}, user=OPS)
+    assert reply.status == 200 and reply.json["response_action"] == "update"
+    assert "out of date" in json.dumps(reply.json)
+    no_meta = await submit(team, {"callback_id": "modal_extend", "blocks": []}, {}, user=OPS)
+    assert no_meta.status < 500
+
+
+async def test_outsiders_cannot_act(team: BotHarness) -> None:
+    [cid] = await add(team.db, customer("Acme", status=Status.NOT_PROVISIONED))
+    forged = CardValue(a=Action.PROVISION, id=cid, v=1).encode()
+    await team.click(f"{ActionId.CARD}:provision", forged, user=ADMIN, team="T0OTHER")
+    assert "only answers members" in (await last_response(team, 1))["text"]
+    assert team.slack.of("views.open") == []
