@@ -127,10 +127,12 @@ def _text_input(
         optional=optional,
         hint=hint,
         element=PlainTextInputElement(
-            action_id="value", initial_value=initial or None, max_length=320,
+            action_id="value",
+            initial_value=initial or None,
+            max_length=320,
             placeholder=placeholder,
         ),
-    )  # fmt: skip
+    )
 
 
 def _data_centers(initial: DataCenter | None) -> InputBlock:
@@ -161,16 +163,28 @@ def add_modal(meta: ModalMeta) -> View:
     licences = [
         Option(value=t.value, label=t.label) for t in (LicenseType.ANNUAL, LicenseType.MONTHLY)
     ]
-    return _view(ModalId.ADD, "Add a customer", "Add", meta, [
-        _text_input(Field.COMPANY, "Company", placeholder="Acme Corporation"),
-        _text_input(Field.SIGN_IN, "Customer sign-in account", optional=True,
-                    placeholder="it-admin@acme.example"),
-        InputBlock(
-            block_id=Field.LICENSE.value, label="License type",
-            element=StaticSelectElement(action_id="value", options=licences,
-                                        initial_option=licences[0]),
-        ),
-    ])  # fmt: skip
+    return _view(
+        ModalId.ADD,
+        "Add a customer",
+        "Add",
+        meta,
+        [
+            _text_input(Field.COMPANY, "Company", placeholder="Acme Corporation"),
+            _text_input(
+                Field.SIGN_IN,
+                "Customer sign-in account",
+                optional=True,
+                placeholder="it-admin@acme.example",
+            ),
+            InputBlock(
+                block_id=Field.LICENSE.value,
+                label="License type",
+                element=StaticSelectElement(
+                    action_id="value", options=licences, initial_option=licences[0]
+                ),
+            ),
+        ],
+    )
 
 
 def provision_modal(c: Customer, meta: ModalMeta, *, trial: bool) -> View:
@@ -182,9 +196,10 @@ def provision_modal(c: Customer, meta: ModalMeta, *, trial: bool) -> View:
     auditor = _text_input(
         Field.AUDITOR,
         "User account for the Auditor role" if trial else "Auditor email (optional)",
-        initial=c.auditor_account, optional=not trial,
+        initial=c.auditor_account,
+        optional=not trial,
         hint="This account gets read-only Auditor access to the customer's console.",
-    )  # fmt: skip
+    )
     return _view(
         ModalId.TRIAL if trial else ModalId.PROVISION,
         "Start free trial" if trial else "Provision Vision One",
@@ -195,25 +210,38 @@ def provision_modal(c: Customer, meta: ModalMeta, *, trial: bool) -> View:
 
 
 def connect_modal(c: Customer, meta: ModalMeta) -> View:
-    return _view(ModalId.CONNECT, "Connect Vision One", "Connect", meta, [
-        section(f"Connect *{esc(c.company)}*'s existing Vision One to Customer Overview."),
-        _data_centers(c.data_center),
-    ])  # fmt: skip
+    return _view(
+        ModalId.CONNECT,
+        "Connect Vision One",
+        "Connect",
+        meta,
+        [
+            section(f"Connect *{esc(c.company)}*'s existing Vision One to Customer Overview."),
+            _data_centers(c.data_center),
+        ],
+    )
 
 
 def accounts_modal(c: Customer, meta: ModalMeta) -> View:
     pua = c.primary_user_account
-    return _view(ModalId.ACCOUNTS, "Customer user accounts", "Save", meta, [
-        section(f"User accounts of *{esc(c.company)}*."),
-        _text_input(Field.SIGN_IN, "Customer sign-in account", initial=c.sign_in_account),
-        _text_input(
-            Field.PRIMARY_USER,
-            "Transfer Primary User Account to" if pua else "Create Primary User Account",
-            initial=pua, optional=True,
-            hint="The Master Administrator of the customer's console; it cannot be deleted, "
-            "only transferred.",
-        ),
-    ])  # fmt: skip
+    return _view(
+        ModalId.ACCOUNTS,
+        "Customer user accounts",
+        "Save",
+        meta,
+        [
+            section(f"User accounts of *{esc(c.company)}*."),
+            _text_input(Field.SIGN_IN, "Customer sign-in account", initial=c.sign_in_account),
+            _text_input(
+                Field.PRIMARY_USER,
+                "Transfer Primary User Account to" if pua else "Create Primary User Account",
+                initial=pua,
+                optional=True,
+                hint="The Master Administrator of the customer's console; it cannot be deleted, "
+                "only transferred.",
+            ),
+        ],
+    )
 
 
 def notice_view(title: str, text: str) -> View:

@@ -17,9 +17,9 @@ from slack_sdk.models.blocks import (
 
 from blocks.actions import action_button, failed_note
 from blocks.ids import ActionId, ListPageValue, PickFor, PickValue
-from blocks.message import Message, context, section
+from blocks.message import Message, RawBlock, context, raw_section, section
 from blocks.text import UNKNOWN, clip, cri, esc, expiry, level, plural
-from store.customers import CustomerPage
+from store.customers import CustomerPage, CustomerRow
 from store.enums import Action, PartnerType, Status
 from store.errors import Ambiguous
 from store.filters import CustomerFilter
@@ -29,11 +29,11 @@ PAGE_SIZE = 20  # 20 sections + 3 blocks of chrome: well under the 50-block limi
 CONSOLE_STATUSES = (Status.ACTIVE, Status.TRIAL)
 
 
-def _license(c: Customer) -> str:
+def _license(c: CustomerRow) -> str:
     return c.license_type.label if c.license_type else UNKNOWN
 
 
-def _row(c: Customer, today: dt.date) -> str:
+def _row(c: CustomerRow, today: dt.date) -> str:
     """Three short lines per customer: readable on a phone without columns."""
     return (
         f"*{esc(c.company)}* · {_license(c)} · {c.status.label}\n"
@@ -49,10 +49,10 @@ def customer_list(
     count = plural(page.total, "customer")
     described = flt.to_query()
     head = f"*{count}*" + (f" matching `{esc(described)}`" if described else "")
-    blocks: list[Block] = [section(head)]
+    blocks: list[Block | RawBlock] = [section(head)]
     if not page.customers:
         blocks.append(section("Nothing to show. Try fewer filters, or `/customers help`."))
-    blocks += [section(_row(c, today)) for c in page.customers]
+    blocks += [raw_section(_row(c, today)) for c in page.customers]
     if page.pages > 1:
         first = page.page * page.page_size + 1
         last = first + len(page.customers) - 1

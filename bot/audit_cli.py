@@ -71,7 +71,7 @@ async def export_audit(db: Database, fmt: str, since: dt.date | None, out: TextI
 
 async def _write(db: Database, fmt: str, since: dt.date | None, out: TextIO) -> None:
     start = dt.datetime.combine(since, dt.time.min, tzinfo=dt.UTC) if since else None
-    async with db.session() as s:
+    async with db.snapshot() as s:  # one transaction: a streamed read needs one
         entries = audit.export(s, start)
         if fmt == "csv":
             writer = csv.writer(out)  # quotes commas, quotes and newlines inside values

@@ -20,6 +20,7 @@ from handlers.actions import expire_requests
 from handlers.deps import Deps
 from store.actions import Operations
 from store.db import Database
+from store.digests import Digests
 from store.migrate import upgrade
 from store.platform import LocalLedger
 
@@ -45,7 +46,11 @@ async def prepare(settings: Settings) -> tuple[Database, Deps, AsyncApp]:
         approval_ttl=dt.timedelta(hours=settings.approval_ttl_hours),
     )
     deps = Deps(
-        db=db, policy=settings.access_policy, ops=ops, approvals_channel=settings.approvals_channel
+        db=db,
+        policy=settings.access_policy,
+        ops=ops,
+        digests=Digests(db),
+        approvals_channel=settings.approvals_channel,
     )
     app = create_app(settings, deps)
     try:

@@ -102,8 +102,9 @@ async def action_command(req: CommandRequest) -> Message | None:
     c = await deps.ops.check(actor, action, found.id, None)
     assert c is not None
     if action in MODAL_ACTIONS:
-        meta = ModalMeta(id=c.id, v=c.version, ch=channel_of(req.body),
-                         ru=_url(req.body.get("response_url")))  # fmt: skip
+        meta = ModalMeta(
+            id=c.id, v=c.version, ch=channel_of(req.body), ru=_url(req.body.get("response_url"))
+        )
         await open_modal(req.context.client, req.body.get("trigger_id"), modal_for(action, c, meta))
         return None
     return action_prompt(c, action, deps.ops.partner)
@@ -117,9 +118,13 @@ def _url(value: object) -> str | None:
 
 
 async def on_card_button(
-    ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext,
-    client: AsyncWebClient, respond: AsyncRespond,
-) -> None:  # fmt: skip
+    ack: AsyncAck,
+    action: dict[str, Any],
+    body: dict[str, Any],
+    context: AsyncBoltContext,
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+) -> None:
     deps = deps_of(context)
     value = CardValue.decode(action.get("value"))
     assert isinstance(value, CardValue)
@@ -129,8 +134,9 @@ async def on_card_button(
         if value.a in MODAL_ACTIONS:
             c = await deps.ops.check(actor, value.a, value.id, value.v)
             assert c is not None
-            meta = ModalMeta(id=c.id, v=c.version, ch=channel_of(body),
-                             ru=_url(body.get("response_url")))  # fmt: skip
+            meta = ModalMeta(
+                id=c.id, v=c.version, ch=channel_of(body), ru=_url(body.get("response_url"))
+            )
             await open_modal(client, body.get("trigger_id"), modal_for(value.a, c, meta))
             await ack()
             return
@@ -205,8 +211,11 @@ def _choice(values: dict[str, Any], field: Field, kind: type, errors: dict[str, 
 
 
 async def on_submit(
-    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], context: AsyncBoltContext,
-) -> None:  # fmt: skip
+    ack: AsyncAck,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    context: AsyncBoltContext,
+) -> None:
     deps = deps_of(context)
     meta = ModalMeta.decode(view.get("private_metadata"))
     assert isinstance(meta, ModalMeta)
@@ -256,9 +265,13 @@ async def on_submit(
 
 
 async def _submit_customer_modal(
-    callback: ModalId, meta: ModalMeta, values: dict[str, Any], actor: Actor,
-    errors: dict[str, str], deps: Deps,
-) -> Customer | None:  # fmt: skip
+    callback: ModalId,
+    meta: ModalMeta,
+    values: dict[str, Any],
+    actor: Actor,
+    errors: dict[str, str],
+    deps: Deps,
+) -> Customer | None:
     ops, cid, version = deps.ops, meta.id, meta.v
     assert cid is not None and version is not None
     if callback in (ModalId.PROVISION, ModalId.TRIAL, ModalId.CONNECT):
@@ -327,9 +340,14 @@ async def show_outcome(deps: Deps, client: AsyncWebClient, a: Approval) -> None:
 
 
 async def _decide(
-    approve: bool, ack: AsyncAck, action: dict[str, Any], body: dict[str, Any],
-    context: AsyncBoltContext, client: AsyncWebClient, respond: AsyncRespond,
-) -> None:  # fmt: skip
+    approve: bool,
+    ack: AsyncAck,
+    action: dict[str, Any],
+    body: dict[str, Any],
+    context: AsyncBoltContext,
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+) -> None:
     await ack()
     deps = deps_of(context)
     value = ApprovalValue.decode(action.get("value"))
@@ -343,16 +361,24 @@ async def _decide(
 
 
 async def on_approve(
-    ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext,
-    client: AsyncWebClient, respond: AsyncRespond,
-) -> None:  # fmt: skip
+    ack: AsyncAck,
+    action: dict[str, Any],
+    body: dict[str, Any],
+    context: AsyncBoltContext,
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+) -> None:
     await _decide(True, ack, action, body, context, client, respond)
 
 
 async def on_reject(
-    ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext,
-    client: AsyncWebClient, respond: AsyncRespond,
-) -> None:  # fmt: skip
+    ack: AsyncAck,
+    action: dict[str, Any],
+    body: dict[str, Any],
+    context: AsyncBoltContext,
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+) -> None:
     await _decide(False, ack, action, body, context, client, respond)
 
 

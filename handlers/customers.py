@@ -13,24 +13,26 @@ from blocks.ids import ActionId, ListPageValue, PickFor, PickValue
 from blocks.message import Message
 from blocks.risk import customer_risk, risk_overview
 from handlers.actions import card
-from handlers.deps import Deps, actor_for, deps_of
+from handlers.deps import Deps, actor_for, deps_of, who_of
 from handlers.request import CommandRequest
-from store.customers import find_customer, get_customer, list_customers, risk_summary
+from store.access import Who
+from store.customers import find_customer, get_customer, list_customers_for, risk_summary
 from store.errors import Ambiguous
 from store.filters import parse_filter
 
 
-async def _list(deps: Deps, actor_of: Any, query: str, page: int, public: bool) -> Message:
+async def _list(deps: Deps, who: Who, query: str, page: int, public: bool) -> Message:
     flt = parse_filter(query)
     today = deps.today()
     async with deps.db.session() as s:
-        actor = await actor_of(s)
-        found = await list_customers(s, actor, flt, page=page, page_size=PAGE_SIZE, today=today)
+        _, found = await list_customers_for(
+            s, deps.policy, who, flt, page=page, page_size=PAGE_SIZE, today=today
+        )
     return customer_list(found, flt, today, public=public)
 
 
 async def list_command(req: CommandRequest) -> Message:
-    return await _list(req.deps, req.actor, req.rest, 0, req.public)
+    return await _list(req.deps, who_of(req.context, req.body), req.rest, 0, req.public)
 
 
 async def show_command(req: CommandRequest) -> Message:
@@ -77,11 +79,7 @@ async def on_list_page(
     value = ListPageValue.decode(action.get("value"))
     assert isinstance(value, ListPageValue)
     deps = deps_of(context)
-
-    async def actor_of(s: Any) -> Any:
-        return await actor_for(deps, s, context, body)
-
-    message = await _list(deps, actor_of, value.q, value.p, value.pub)
+    message = await _list(deps, who_of(context, body), value.q, value.p, value.pub)
     await respond(**_payload(value.pub, message))
 
 

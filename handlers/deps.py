@@ -10,9 +10,10 @@ from typing import Any
 
 from slack_bolt.context.async_context import AsyncBoltContext
 
-from store.access import AccessPolicy, Actor, resolve_actor
+from store.access import AccessPolicy, Actor, Who, resolve_actor
 from store.actions import Operations
 from store.db import Database
+from store.digests import Digests
 from store.models import utcnow
 
 CONTEXT_KEY = "overview_deps"
@@ -23,6 +24,7 @@ class Deps:
     db: Database
     policy: AccessPolicy
     ops: Operations
+    digests: Digests
     approvals_channel: str | None = None  # None: the channel the request was made in
     clock: Callable[[], dt.datetime] = utcnow
     # Work that outlives its request (a slow reply finished after the ack).
@@ -95,6 +97,15 @@ def channel_of(body: dict[str, Any]) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def who_of(context: AsyncBoltContext, body: dict[str, Any], channel_id: str | None = None) -> Who:
+    return Who(
+        user_id_of(body),
+        external=is_external(context, body),
+        name=user_name_of(body),
+        channel_id=channel_id or channel_of(body),
+    )
+
+
 async def actor_for(
     deps: Deps,
     session: Any,
@@ -103,11 +114,4 @@ async def actor_for(
     channel_id: str | None = None,
 ) -> Actor:
     """Who is asking, resolved now: a role revoked since a button was drawn counts."""
-    return await resolve_actor(
-        session,
-        deps.policy,
-        user_id_of(body),
-        external=is_external(context, body),
-        name=user_name_of(body),
-        channel_id=channel_id or channel_of(body),
-    )
+    return await resolve_actor(session, deps.policy, who_of(context, body, channel_id))

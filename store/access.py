@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from store import audit
 from store.actor import Actor, a_role
@@ -40,25 +42,42 @@ class AccessPolicy:
         return cls(frozenset(admins), default_role)
 
 
-async def resolve_actor(
-    session: AsyncSession,
-    policy: AccessPolicy,
-    user_id: str,
-    *,
-    external: bool = False,
-    name: str = "",
-    channel_id: str | None = None,
-) -> Actor:
-    if external:
+@dataclass(frozen=True)
+class Who:
+    """Who sent a request, before their role is looked up."""
+
+    user_id: str
+    external: bool = False
+    name: str = ""
+    channel_id: str | None = None
+
+
+def granted_role(user_id: str | BindParameter[str]) -> ScalarSelect[Role | None]:
+    """The role granted to `user_id`, as a subquery that can ride along in another query."""
+    return select(AccessGrant.role).where(AccessGrant.user_id == user_id).scalar_subquery()
+
+
+def actor_from(policy: AccessPolicy, who: Who, granted: Role | None) -> Actor:
+    if who.external:
         role = None
-    elif user_id in policy.admins:
+    elif who.user_id in policy.admins:
         role = Role.ADMIN
     else:
-        granted = await session.scalar(
-            select(AccessGrant.role).where(AccessGrant.user_id == user_id)
-        )
         role = granted if granted is not None else policy.default_role
-    return Actor(user_id, role, external=external, name=name, channel_id=channel_id)
+    return Actor(who.user_id, role, external=who.external, name=who.name, channel_id=who.channel_id)
+
+
+def needs_lookup(policy: AccessPolicy, who: Who) -> bool:
+    return not who.external and who.user_id not in policy.admins
+
+
+async def resolve_actor(session: AsyncSession, policy: AccessPolicy, who: Who) -> Actor:
+    granted = (
+        await session.scalar(select(granted_role(who.user_id)))
+        if needs_lookup(policy, who)
+        else None
+    )
+    return actor_from(policy, who, granted)
 
 
 def parse_role(text: str) -> Role:

@@ -31,7 +31,11 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get(SQLITE_BEGIN, 'DEFERRED')}")
+    # Read sessions run without BEGIN: each statement is its own snapshot, and a round
+    # trip to aiosqlite's thread is saved. Writes ask for IMMEDIATE (see transaction()).
+    mode = conn.get_execution_options().get(SQLITE_BEGIN)
+    if mode:
+        conn.exec_driver_sql(f"BEGIN {mode}")
 
 
 SQLITE_BEGIN = "sqlite_begin"
@@ -44,7 +48,8 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
+    # No pool_pre_ping: it costs a round trip per request; a connection that died with
+    # a database restart fails one request and is replaced.
     return create_async_engine(url, **kwargs)
 
 
@@ -54,6 +59,13 @@ class Database:
         self.engine = make_engine(url, **engine_kwargs)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Reads need no transaction: on PostgreSQL autocommit saves BEGIN and ROLLBACK.
+        reads = (
+            self.engine
+            if self.is_sqlite
+            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
+        self._reads = async_sessionmaker(reads, expire_on_commit=False)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -70,8 +82,16 @@ class Database:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        """A read session (nothing is committed)."""
+        """A read session: nothing it does is committed; each statement sees committed data."""
+        async with self._reads() as session:
+            yield session
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[AsyncSession]:
+        """A read in one transaction: one consistent view, and server-side cursors work."""
         async with self._sessions() as session:
+            if self.is_sqlite:
+                await session.connection(execution_options={SQLITE_BEGIN: "DEFERRED"})
             yield session
 
     async def ping(self) -> None:

@@ -12,9 +12,7 @@ class LicenseType(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"annual": "Annual", "monthly": "Monthly", "monthly_nfr": "Monthly (NFR)"}[
-            self.value
-        ]
+        return _LICENSE_LABELS[self]
 
 
 class Status(enum.StrEnum):
@@ -30,7 +28,7 @@ class Status(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
+        return _STATUS_LABELS[self]
 
 
 class Level(enum.StrEnum):
@@ -42,11 +40,21 @@ class Level(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.capitalize()
+        return _LEVEL_LABELS[self]
 
     @property
     def rank(self) -> int:
         return {"low": 1, "medium": 2, "high": 3}[self.value]
+
+
+# Labels are looked up per row of every list: computed once here.
+_LICENSE_LABELS = {
+    LicenseType.ANNUAL: "Annual",
+    LicenseType.MONTHLY: "Monthly",
+    LicenseType.MONTHLY_NFR: "Monthly (NFR)",
+}
+_STATUS_LABELS = {s: s.value.replace("_", " ").capitalize() for s in Status}
+_LEVEL_LABELS = {lv: lv.value.capitalize() for lv in Level}
 
 
 class Origin(enum.StrEnum):
@@ -128,6 +136,8 @@ class Action(enum.StrEnum):
     REVOKE_ROLE = "revoke_role"
     ALLOW_CHANNEL = "allow_channel"
     DISALLOW_CHANNEL = "disallow_channel"
+    SUBSCRIBE_DIGEST = "subscribe_digest"
+    UNSUBSCRIBE_DIGEST = "unsubscribe_digest"
 
     @property
     def label(self) -> str:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    Time,
     TypeDecorator,
     text,
 )
@@ -111,13 +112,14 @@ class Customer(Base):
     auditor_account: Mapped[str | None] = mapped_column(String(320))
     v1_connected: Mapped[bool] = mapped_column(Boolean, default=False)
     v1_company_id: Mapped[str | None] = mapped_column(String(64))
-    # What the partner platform said when provisioning last failed.
-    status_detail: Mapped[str | None] = mapped_column(String(500))
 
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # Bumped by every change: a card drawn from version N can tell it is stale.
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # What the partner platform said when provisioning last failed. (Declared last, as
+    # migration 0002 added it: the SELECT then matches the table's own column order.)
+    status_detail: Mapped[str | None] = mapped_column(String(500))
 
     snapshots: Mapped[list[RiskSnapshot]] = relationship(
         back_populates="customer", cascade="all, delete-orphan", passive_deletes=True
@@ -235,3 +237,55 @@ class ActionChannel(Base):
     channel_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     added_by: Mapped[str] = mapped_column(String(32))
     added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DigestSubscription(Base):
+    """A channel's daily risk digest: when (local time and days) and which customers."""
+
+    __tablename__ = "digest_subscription"
+
+    channel_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    at_time: Mapped[dt.time] = mapped_column(Time)
+    tz: Mapped[str] = mapped_column(String(64))  # IANA zone, e.g. Europe/Berlin
+    weekdays: Mapped[str] = mapped_column(String(7), default="0123456")  # Monday = 0
+    filters: Mapped[str] = mapped_column(String(1000), default="")
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DigestRun(Base):
+    """One digest for one channel and local day: claimed before posting, so it is posted once.
+
+    A run holds a lease while it posts; a run whose process died is taken over after the
+    lease ends and resumes from the parts already posted.
+    """
+
+    __tablename__ = "digest_run"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(32))
+    local_date: Mapped[dt.date] = mapped_column(Date)
+    forced: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="posting")  # posting|done|failed
+    claimed_by: Mapped[str] = mapped_column(String(64))
+    lease_until: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    parts_total: Mapped[int] = mapped_column(Integer, default=0)
+    parts_posted: Mapped[int] = mapped_column(Integer, default=0)
+    thread_ts: Mapped[str | None] = mapped_column(String(32))
+    error: Mapped[str | None] = mapped_column(String(500))
+    # What this digest reported (band counts), so the next one can show the change.
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    __table_args__ = (
+        Index(
+            "uq_digest_run_once_a_day",
+            "channel_id",
+            "local_date",
+            unique=True,
+            sqlite_where=text("NOT forced"),
+            postgresql_where=text("NOT forced"),
+        ),
+        Index("ix_digest_run_channel_started", "channel_id", "started_at"),
+    )

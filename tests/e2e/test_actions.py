@@ -74,8 +74,10 @@ async def test_buttons_follow_role_and_state(team: BotHarness) -> None:
 
 
 async def test_provision_through_the_modal(team: BotHarness) -> None:
-    [cid] = await add(team.db, customer("Acme", status=Status.NOT_PROVISIONED, data_center=None,
-                                        expiration_date=None))  # fmt: skip
+    [cid] = await add(
+        team.db,
+        customer("Acme", status=Status.NOT_PROVISIONED, data_center=None, expiration_date=None),
+    )
     card = await card_of(team, "acme", OPS)
     provision = button(card, "Provision")
     reply = await team.click(provision["action_id"], provision["value"], user=OPS)
@@ -133,8 +135,9 @@ async def test_revoked_role_counts_at_the_click(team: BotHarness) -> None:
 
 async def test_extend_twice_on_one_card_extends_once(team: BotHarness) -> None:
     team.deps.ops.partner = PartnerType.DFIR
-    [cid] = await add(team.db, customer("Trialco", status=Status.TRIAL,
-                                        expiration_date=dt.date(2027, 1, 10)))  # fmt: skip
+    [cid] = await add(
+        team.db, customer("Trialco", status=Status.TRIAL, expiration_date=dt.date(2027, 1, 10))
+    )
     extend = button(await card_of(team, "trialco", OPS), "Extend trial by 30 days")
     assert "2027-01-10" in extend["confirm"]["text"]["text"]
     await team.click(extend["action_id"], extend["value"], user=OPS)
@@ -153,8 +156,9 @@ async def test_extend_twice_on_one_card_extends_once(team: BotHarness) -> None:
 
 async def test_concurrent_identical_clicks_have_one_effect(team: BotHarness) -> None:
     team.deps.ops.partner = PartnerType.DFIR
-    [cid] = await add(team.db, customer("Trialco", status=Status.TRIAL,
-                                        expiration_date=dt.date(2027, 1, 10)))  # fmt: skip
+    [cid] = await add(
+        team.db, customer("Trialco", status=Status.TRIAL, expiration_date=dt.date(2027, 1, 10))
+    )
     extend = button(await card_of(team, "trialco", OPS), "Extend trial by 30 days")
     replies = await asyncio.gather(
         *(team.click(extend["action_id"], extend["value"], user=OPS) for _ in range(6))
@@ -201,8 +205,12 @@ async def test_add_customer_modal(team: BotHarness) -> None:
         team, view, {"company": "", "sign_in": "x@", "license": "annual"}, user=OPS
     )
     assert set(errors.json["errors"]) == {"company", "sign_in"}
-    ok = await submit(team, view, {"company": "Newco", "sign_in": "it@newco.example",
-                                   "license": "monthly"}, user=OPS)  # fmt: skip
+    ok = await submit(
+        team,
+        view,
+        {"company": "Newco", "sign_in": "it@newco.example", "license": "monthly"},
+        user=OPS,
+    )
     assert ok.text == ""
     added = await last_response(team, 1)
     assert "Added Newco" in message_text(added)
@@ -229,15 +237,19 @@ async def test_expired_trigger_gets_a_clear_message(team: BotHarness) -> None:
 
 
 async def test_accounts_only_once_provisioned(team: BotHarness) -> None:
-    _, live = await add(team.db, customer("New", status=Status.NOT_PROVISIONED),
-                          customer("Live", primary_user_account=None))  # fmt: skip
+    _, live = await add(
+        team.db,
+        customer("New", status=Status.NOT_PROVISIONED),
+        customer("Live", primary_user_account=None),
+    )
     early = await team.command("accounts new", user=OPS)
     assert "once Vision One is provisioned" in early.all_text
     await team.command("accounts live", user=OPS)
     [opened] = await team.slack.wait_for("views.open")
     view = opened_view(opened.payload)
-    await submit(team, view, {"sign_in": "boss@live.example", "primary_user": "pua@live.example"},
-                 user=OPS)  # fmt: skip
+    await submit(
+        team, view, {"sign_in": "boss@live.example", "primary_user": "pua@live.example"}, user=OPS
+    )
     c = await row(team, live)
     assert (c.sign_in_account, c.primary_user_account) == ("boss@live.example", "pua@live.example")
 
@@ -290,8 +302,9 @@ async def test_imported_customers_cannot_be_disconnected_by_msp(team: BotHarness
 
 
 async def test_rejection_and_expiry(team: BotHarness) -> None:
-    a, b = await add(team.db, customer("One", origin=Origin.MANUAL),
-                     customer("Two", origin=Origin.MANUAL))  # fmt: skip
+    a, b = await add(
+        team.db, customer("One", origin=Origin.MANUAL), customer("Two", origin=Origin.MANUAL)
+    )
     request, _ = await request_disconnect(team, "one")
     _, reject = buttons(request)
     await team.click(reject["action_id"], reject["value"], user=APPROVER)
@@ -347,8 +360,10 @@ async def test_help_lists_only_what_the_role_may_run(team: BotHarness) -> None:
 async def test_dfir_trial_through_the_modal(team: BotHarness) -> None:
     team.deps.ops.partner = PartnerType.DFIR
     today = team.deps.ops.clock().date()
-    [cid] = await add(team.db, customer("Case Co", status=Status.NOT_PROVISIONED, data_center=None,
-                                        expiration_date=None))  # fmt: skip
+    [cid] = await add(
+        team.db,
+        customer("Case Co", status=Status.NOT_PROVISIONED, data_center=None, expiration_date=None),
+    )
     assert (await team.command("trial case", user=OPS)).text == ""
     [opened] = await team.slack.wait_for("views.open")
     view = opened_view(opened.payload)

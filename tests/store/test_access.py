@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from store import access
-from store.access import AccessPolicy, Actor
+from store.access import AccessPolicy, Actor, Who
 from store.db import Database
 from store.enums import Role
 from store.errors import AccessDenied, InvalidInput
@@ -16,12 +16,12 @@ async def test_roles_resolve_admin_grant_default(db: Database) -> None:
         await access.grant(s, None, "U0OPS", Role.OPERATOR, granted_by="cli")
         await access.grant(s, None, "U0BOSS", Role.VIEWER, granted_by="cli")
     async with db.session() as s:
-        assert (await access.resolve_actor(s, POLICY, "U0BOSS")).role is Role.ADMIN
-        assert (await access.resolve_actor(s, POLICY, "U0OPS")).role is Role.OPERATOR
-        assert (await access.resolve_actor(s, POLICY, "U0NEW")).role is Role.VIEWER
+        assert (await access.resolve_actor(s, POLICY, Who("U0BOSS"))).role is Role.ADMIN
+        assert (await access.resolve_actor(s, POLICY, Who("U0OPS"))).role is Role.OPERATOR
+        assert (await access.resolve_actor(s, POLICY, Who("U0NEW"))).role is Role.VIEWER
         locked = AccessPolicy.of(set(), None)
-        assert (await access.resolve_actor(s, locked, "U0NEW")).role is None
-        outsider = await access.resolve_actor(s, POLICY, "U0BOSS", external=True)
+        assert (await access.resolve_actor(s, locked, Who("U0NEW"))).role is None
+        outsider = await access.resolve_actor(s, POLICY, Who("U0BOSS", external=True))
         assert outsider.role is None and outsider.external
 
 
