@@ -19,6 +19,8 @@ _VIEWER = [
         "/customers risk [<company>]",
         "risk by band and the riskiest customers, or one customer's figures",
     ),
+    ("/customers digest preview [filters]", "the daily risk digest, now, just for you"),
+    ("/customers digest list", "which channels get the digest, and when"),
     ("/customers help", "this help"),
 ]
 _OPERATOR = [
@@ -37,6 +39,11 @@ _APPROVER = [("Approve / Reject", "decide disconnect requests someone else made"
 _ADMIN = [
     ("/customers nfr <company>", "assign the partner's one NFR license (cannot be moved)"),
     ("/customers channels [allow|remove #channel]", "where changes may be made"),
+    (
+        "/customers digest subscribe [09:00] [Europe/Berlin] [weekdays] [risk:high]",
+        "post the daily digest in this channel",
+    ),
+    ("/customers digest unsubscribe", "stop this channel's digest"),
     ("/customers access list", "who has which role"),
     ("/customers access grant @user operator", "roles: viewer, operator, approver, admin"),
     ("/customers access revoke @user", "back to the workspace default"),

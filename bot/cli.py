@@ -23,6 +23,7 @@ examples:
   overview-bot import console-export.csv  # upsert customers from the console's CSV
   overview-bot access grant U0123ABCD operator
   overview-bot audit export --format csv --since 2026-12-01 > audit.csv
+  overview-bot digest run --force          # post today's digests now
   overview-bot db upgrade
 
 Settings come from the environment and .env: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET,
@@ -60,6 +61,14 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = acc.add_parser("revoke", help="take a user's role away (back to DEFAULT_ROLE)")
     revoke.add_argument("user", help="Slack user ID")
     acc.add_parser("list", help="list granted roles")
+
+    dig = sub.add_parser("digest", help="daily risk digests").add_subparsers(
+        dest="digest_command", metavar="ACTION", required=True
+    )
+    run = dig.add_parser("run", help="post the digests that are due now, then exit")
+    run.add_argument("--channel", metavar="C0123ABCD", help="only this channel's digest")
+    run.add_argument("--force", action="store_true", help="post today's even if already posted")
+    dig.add_parser("list", help="list subscribed channels")
 
     aud = sub.add_parser("audit", help="the audit log").add_subparsers(
         dest="audit_command", metavar="ACTION", required=True
@@ -121,6 +130,30 @@ async def _access(db: Database, args: argparse.Namespace, settings: Settings) ->
     return 0
 
 
+async def _digest(db: Database, args: argparse.Namespace, settings: Settings) -> int:
+    from bot.digests import DigestPoster, digest_client
+    from store.digests import Digests
+    from store.schedule import describe_days
+
+    digests = Digests(db)
+    if args.digest_command == "list":
+        subs = await digests.subscriptions()
+        for s in subs:
+            days = describe_days(s.weekdays)
+            print(f"{s.channel_id}\t{s.at_time:%H:%M} {s.tz}\t{days}\t{s.filters or '-'}")
+        if not subs:
+            print("no channel gets the digest")
+        return 0
+    settings.require("SLACK_BOT_TOKEN")
+    client = digest_client(settings.slack_bot_token, settings.slack_api_url)
+    poster = DigestPoster(db, digests, client)
+    report = await poster.run(
+        channel=args.channel, force=args.force, progress=lambda line: print(line, file=sys.stderr)
+    )
+    print(report.line())
+    return 1 if report.failed else 0
+
+
 async def _import(db: Database, path: Path) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -158,6 +191,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_with_db(settings, _db_current))
         elif args.command == "import":
             return asyncio.run(_with_db(settings, lambda db: _import(db, args.file)))
+        elif args.command == "digest":
+            return asyncio.run(_with_db(settings, lambda db: _digest(db, args, settings)))
         elif args.command == "audit":
             from bot.audit_cli import export_audit
 

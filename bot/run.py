@@ -13,6 +13,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from bot.app import create_app
+from bot.digests import DigestPoster, digest_client
 from bot.scheduler import Scheduler
 from bot.server import build_web_app
 from bot.settings import Settings
@@ -26,6 +27,9 @@ from store.platform import LocalLedger
 
 log = logging.getLogger("overview")
 APPROVAL_SWEEP_SECONDS = 60
+DIGEST_CHECK_SECONDS = (
+    30  # digests are due on the minute; a check twice a minute keeps them on time
+)
 
 
 class StartupError(Exception):
@@ -68,9 +72,13 @@ async def prepare(settings: Settings) -> tuple[Database, Deps, AsyncApp]:
     return db, deps, app
 
 
-def start_jobs(deps: Deps, app: AsyncApp) -> Scheduler:
+def start_jobs(deps: Deps, app: AsyncApp, settings: Settings) -> Scheduler:
     jobs = Scheduler()
     jobs.start(APPROVAL_SWEEP_SECONDS, "approval expiry", lambda: expire_requests(deps, app.client))
+    poster = DigestPoster(
+        deps.db, deps.digests, digest_client(settings.slack_bot_token, settings.slack_api_url)
+    )
+    jobs.start(DIGEST_CHECK_SECONDS, "digests", poster.run)
     return jobs
 
 
@@ -98,7 +106,7 @@ async def serve(settings: Settings) -> None:
             f"HOST/PORT: cannot listen on {settings.host}:{settings.port}: {e}"
         ) from None
     log.info("listening on http://%s:%s/slack/events", settings.host, settings.port)
-    jobs = start_jobs(deps, app)
+    jobs = start_jobs(deps, app, settings)
     try:
         await _wait_for_signal()
     finally:
@@ -114,7 +122,7 @@ async def socket(settings: Settings) -> None:
     handler = AsyncSocketModeHandler(app, settings.slack_app_token)
     await handler.connect_async()
     log.info("connected in Socket Mode")
-    jobs = start_jobs(deps, app)
+    jobs = start_jobs(deps, app, settings)
     try:
         await _wait_for_signal()
     finally:

@@ -16,6 +16,7 @@ from handlers.actions import SUBCOMMANDS, action_command, add_command
 from handlers.audit import audit_command, channels_command
 from handlers.customers import list_command, risk_command, show_command
 from handlers.deps import deps_of
+from handlers.digest import digest_command
 from handlers.errors import error_message
 from handlers.request import CommandRequest
 
@@ -40,6 +41,7 @@ ROUTES: dict[str, Route] = {
     "audit": audit_command,
     "channels": channels_command,
     "add": add_command,
+    "digest": digest_command,
     **dict.fromkeys(SUBCOMMANDS, action_command),
 }
 

@@ -59,12 +59,16 @@ class Call:
 class SlackStandIn:
     calls: list[Call] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
-    # Per-method answers; a callable gets the payload and returns the JSON answer.
-    answers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = field(default_factory=dict)
+    # Per-method answers; a callable gets the payload and returns the JSON answer, or a
+    # whole aiohttp Response (a 429 with Retry-After, say).
+    answers: dict[str, Callable[[dict[str, Any]], dict[str, Any] | web.Response]] = field(
+        default_factory=dict
+    )
     base_url: str = ""
     # Socket Mode: what the bot sent back over the websocket, and the open socket.
     socket_replies: list[dict[str, Any]] = field(default_factory=list)
     _socket: web.WebSocketResponse | None = None
+    _ts: int = 100
     _runner: web.AppRunner | None = None
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -93,7 +97,9 @@ class SlackStandIn:
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
-        if request.content_type == "application/json":
+        if request.method == "GET":
+            payload = dict(request.query)
+        elif request.content_type == "application/json":
             payload = await request.json()
         else:
             payload = {k: v[0] for k, v in parse_qs(await request.text()).items()}
@@ -108,7 +114,8 @@ class SlackStandIn:
                 self.problems += [f"{method}: {p}" for p in found]
                 return web.json_response({"ok": False, "error": "invalid_blocks"})
         if method in self.answers:
-            return web.json_response(self.answers[method](payload))
+            answer = self.answers[method](payload)
+            return answer if isinstance(answer, web.Response) else web.json_response(answer)
         if method == "apps.connections.open":
             return web.json_response({"ok": True, "url": f"{self.ws_url}/link"})
         if method == "auth.test":
@@ -122,6 +129,12 @@ class SlackStandIn:
                     "user": "overview",
                     "url": "https://home.slack.com/",
                 }
+            )
+        if method == "chat.postMessage":
+            self._ts += 1  # each message its own ts, as Slack's are
+            channel = payload.get("channel", "C0CHAN")
+            return web.json_response(
+                {"ok": True, "ts": f"1700000000.{self._ts:06d}", "channel": channel}
             )
         return web.json_response({"ok": True, "ts": "1700000000.000100", "channel": "C0CHAN"})
 
@@ -171,6 +184,7 @@ class SlackStandIn:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/response/{name}", self._response)
         app.router.add_get("/link", self._link)
         self._runner = web.AppRunner(app)

@@ -32,7 +32,8 @@ def test_manifest_declares_the_command_and_features() -> None:
     assert m["settings"]["interactivity"]["is_enabled"] is True
     assert m["settings"]["socket_mode_enabled"] is True
     assert m["features"]["app_home"]["home_tab_enabled"] is True
-    assert m["oauth_config"]["scopes"]["bot"] == ["commands", "chat:write"]
+    assert m["oauth_config"]["scopes"]["bot"] == ["commands", "chat:write", "users:read"]
+    assert m["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened"]
 
 
 def test_schema_check_catches_a_broken_manifest() -> None:

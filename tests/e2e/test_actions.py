@@ -284,7 +284,7 @@ async def test_disconnect_needs_a_second_person(team: BotHarness) -> None:
     text = message_text(update.payload)
     assert f"Approved by <@{APPROVER}>" in text and f"<@{OPS}> asks" in text
     assert buttons(update.payload) == []
-    assert (update.payload["channel"], update.payload["ts"]) == ("C0CHAN", "1700000000.000100")
+    assert (update.payload["channel"], update.payload["ts"]) == ("C0CHAN", "1700000000.000101")
     assert (await row(team, cid)).status is Status.DISCONNECTED
 
     await team.click(reject["action_id"], reject["value"], user=ADMIN)
