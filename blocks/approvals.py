@@ -20,11 +20,35 @@ from store.enums import ApprovalStatus, PartnerType
 from store.models import Approval, Customer
 
 
-def _when(at: dt.datetime | None) -> str:
+def when(at: dt.datetime | None) -> str:
     if at is None:
         return UNKNOWN
     # Slack shows this in each reader's own time zone; the fallback is UTC.
     return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} {{time}}|{at:%Y-%m-%d %H:%M} UTC>"
+
+
+def decision_buttons(approval_id: int, company: str, block_id: str) -> ActionsBlock:
+    """Approve / Reject: the same on the request message and on the Home tab."""
+    value = ApprovalValue(id=approval_id).encode()
+    return ActionsBlock(
+        block_id=block_id,
+        elements=[
+            ButtonElement(
+                text="Approve",
+                action_id=ActionId.APPROVE,
+                value=value,
+                style="danger",
+                confirm=ConfirmObject(
+                    title="Approve the disconnect?",
+                    text=f"{clip(company, 150)} will be disconnected from Customer Overview.",
+                    confirm="Approve",
+                    deny="Cancel",
+                    style="danger",
+                ),
+            ),
+            ButtonElement(text="Reject", action_id=ActionId.REJECT, value=value),
+        ],
+    )
 
 
 def _what(c: Customer, partner: PartnerType) -> str:
@@ -43,36 +67,17 @@ def _summary(a: Approval, c: Customer, partner: PartnerType) -> list[Block]:
                 MarkdownTextObject(
                     text=f"*Created*\n{'manually' if c.origin.value == 'manual' else 'by import'}"
                 ),
-                MarkdownTextObject(text=f"*Requested*\n{_when(a.requested_at)}"),
+                MarkdownTextObject(text=f"*Requested*\n{when(a.requested_at)}"),
             ]
         ),
     ]
 
 
 def approval_request(a: Approval, c: Customer, partner: PartnerType) -> Message:
-    value = ApprovalValue(id=a.id).encode()
     blocks = _summary(a, c, partner)
     blocks += [
-        ActionsBlock(
-            block_id=f"approval_{a.id}",
-            elements=[
-                ButtonElement(
-                    text="Approve",
-                    action_id=ActionId.APPROVE,
-                    value=value,
-                    style="danger",
-                    confirm=ConfirmObject(
-                        title="Approve the disconnect?",
-                        text=f"{clip(c.company, 150)} will be disconnected from Customer Overview.",
-                        confirm="Approve",
-                        deny="Cancel",
-                        style="danger",
-                    ),
-                ),
-                ButtonElement(text="Reject", action_id=ActionId.REJECT, value=value),
-            ],
-        ),
-        context(f"An approver other than the requester decides. Expires {_when(a.expires_at)}."),
+        decision_buttons(a.id, c.company, f"approval_{a.id}"),
+        context(f"An approver other than the requester decides. Expires {when(a.expires_at)}."),
     ]
     return Message(text=f"Approval needed: disconnect {c.company}", blocks=blocks)
 
@@ -80,10 +85,10 @@ def approval_request(a: Approval, c: Customer, partner: PartnerType) -> Message:
 def approval_outcome(a: Approval, c: Customer, partner: PartnerType) -> Message:
     by = f"<@{a.decided_by}>" if a.decided_by and a.decided_by != "system" else ""
     outcome = {
-        ApprovalStatus.APPROVED: f"✅ Approved by {by} {_when(a.decided_at)} — {esc(c.company)} is disconnected.",
-        ApprovalStatus.REJECTED: f"❌ Rejected by {by} {_when(a.decided_at)} — nothing was changed.",
-        ApprovalStatus.EXPIRED: f"⌛ Expired {_when(a.decided_at)} without a decision — nothing was changed.",
+        ApprovalStatus.APPROVED: f"✅ Approved by {by} {when(a.decided_at)} — {esc(c.company)} is disconnected.",
+        ApprovalStatus.REJECTED: f"❌ Rejected by {by} {when(a.decided_at)} — nothing was changed.",
+        ApprovalStatus.EXPIRED: f"⌛ Expired {when(a.decided_at)} without a decision — nothing was changed.",
         ApprovalStatus.CANCELLED: "Withdrawn: the request could not be posted.",
-    }.get(a.status, f"Still pending since {_when(a.requested_at)}.")
+    }.get(a.status, f"Still pending since {when(a.requested_at)}.")
     blocks = [*_summary(a, c, partner), section(outcome)]
     return Message(text=f"Disconnect {c.company}: {a.status.value}", blocks=blocks)

@@ -15,10 +15,10 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import Settings
-from handlers import actions, command, customers, errors
+from handlers import actions, command, customers, errors, home
 from handlers.deps import CONTEXT_KEY, Deps
 
-LISTENER_MODULES = (errors, command, customers, actions)
+LISTENER_MODULES = (errors, command, customers, actions, home)
 
 
 def make_client(settings: Settings) -> AsyncWebClient:

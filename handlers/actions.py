@@ -25,10 +25,13 @@ from blocks.actions import (
 )
 from blocks.approvals import approval_outcome, approval_request
 from blocks.customers import customer_card, pick_list
+from blocks.home import decided_note
 from blocks.ids import ActionId, ApprovalValue, CardValue, Field, ModalId, ModalMeta, PickFor
 from blocks.message import Message
-from handlers.deps import Deps, actor_for, channel_of, deps_of
+from handlers.deps import Deps, actor_for, channel_of, deps_of, who_of
+from handlers.home import refresh_later
 from handlers.request import CommandRequest
+from store.access import Who
 from store.actions import Stale, check_email
 from store.actor import Actor
 from store.customers import find_customer, get_customer
@@ -146,6 +149,7 @@ async def on_card_button(
         await ack()
         await _redraw(deps, actor, stale.customer_id, stale.message, respond)
         return
+    refresh_later(deps, client, who_of(context, body))
     await respond(replace_original=True, **done(notice, await card(deps, actor, c)).payload())
 
 
@@ -215,6 +219,7 @@ async def on_submit(
     body: dict[str, Any],
     view: dict[str, Any],
     context: AsyncBoltContext,
+    client: AsyncWebClient,
 ) -> None:
     deps = deps_of(context)
     meta = ModalMeta.decode(view.get("private_metadata"))
@@ -256,6 +261,7 @@ async def on_submit(
         await ack(response_action="update", view=notice_view("Nothing was done", e.message))
         return
     await ack()
+    refresh_later(deps, client, who_of(context, body, meta.ch))
     if meta.ru:
         message = done(notice, await card(deps, actor, c))
         replace = callback is not ModalId.ADD
@@ -354,13 +360,28 @@ async def _decide(
     assert isinstance(value, ApprovalValue)
     async with deps.db.session() as s:
         actor = await actor_for(deps, s, context, body)
-    decision = await deps.ops.decide(actor, value.id, approve)
-    await show_outcome(deps, client, decision.approval)
-    if decision.told:
+    who = who_of(context, body)
+    container = body.get("container")
+    # Clicked on the Home tab: no response_url, so the answer goes on the refreshed tab.
+    on_home = isinstance(container, dict) and container.get("type") == "view"
+    try:
+        decision = await deps.ops.decide(actor, value.id, approve)
+    except OverviewError as e:
+        if not on_home:
+            raise
+        refresh_later(deps, client, who, note=e.message)
+        return
+    a = decision.approval
+    note = decision.told or decided_note(a.status, decision.customer.company)
+    refresh_later(deps, client, who, note=note if on_home else None)
+    if not decision.already and a.requested_by != actor.user_id:
+        refresh_later(deps, client, Who(a.requested_by))  # their request left the list
+    await show_outcome(deps, client, a)
+    if decision.told and body.get("response_url"):
         await respond(response_type="ephemeral", replace_original=False, text=decision.told)
 
 
-async def on_approve(
+async def on_decision(
     ack: AsyncAck,
     action: dict[str, Any],
     body: dict[str, Any],
@@ -368,18 +389,8 @@ async def on_approve(
     client: AsyncWebClient,
     respond: AsyncRespond,
 ) -> None:
-    await _decide(True, ack, action, body, context, client, respond)
-
-
-async def on_reject(
-    ack: AsyncAck,
-    action: dict[str, Any],
-    body: dict[str, Any],
-    context: AsyncBoltContext,
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-) -> None:
-    await _decide(False, ack, action, body, context, client, respond)
+    approve = action.get("action_id") == ActionId.APPROVE
+    await _decide(approve, ack, action, body, context, client, respond)
 
 
 async def expire_requests(deps: Deps, client: AsyncWebClient) -> int:
@@ -393,6 +404,5 @@ async def expire_requests(deps: Deps, client: AsyncWebClient) -> int:
 
 def register(app: AsyncApp) -> None:
     app.action(re.compile(rf"^{ActionId.CARD}:[a-z_]+$"))(on_card_button)
-    app.action(ActionId.APPROVE.value)(on_approve)
-    app.action(ActionId.REJECT.value)(on_reject)
+    app.action(re.compile(rf"^({ActionId.APPROVE}|{ActionId.REJECT})$"))(on_decision)
     app.view(re.compile(r"^modal_(add|provision|trial|connect|accounts)$"))(on_submit)
