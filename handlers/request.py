@@ -16,6 +16,10 @@ def unescape(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
+# Who may do what, and who did what, is not for the whole channel: `public` is ignored.
+PRIVATE = frozenset({"audit", "access", "channels", "digest"})
+
+
 @dataclass(frozen=True)
 class CommandRequest:
     deps: Deps
@@ -32,6 +36,8 @@ class CommandRequest:
         if public:
             words.pop()
         sub = words[0].lower() if words else "list"
+        if sub in PRIVATE:
+            public = False
         return cls(deps, context, body, sub, " ".join(words[1:]), public)
 
     async def actor(self, session: Any) -> Actor:

@@ -178,3 +178,9 @@ async def test_external_user_gets_no_customer_data(bot: BotHarness) -> None:
     [posted] = await bot.slack.wait_for("response_url")
     assert "Secret Corp" not in message_text(posted.payload)
     assert "only answers members" in message_text(posted.payload)
+
+
+async def test_audit_and_access_stay_private(bot: BotHarness) -> None:
+    reply = await bot.command("access list public", user="U0ADMIN")
+    assert reply.json["response_type"] == "ephemeral"
+    assert "Roles granted" in reply.all_text
