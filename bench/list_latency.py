@@ -118,6 +118,16 @@ async def seed(url: str, n: int) -> None:
         await add_many(db, n)
     finally:
         await db.close()
+    if url.startswith("postgresql"):
+        # Statistics and the visibility map, as autovacuum keeps them on a live database.
+        name = make_url(url).database
+        conn = await asyncpg.connect(
+            PG_URL.replace("postgresql+asyncpg", "postgresql").rsplit("/", 1)[0] + f"/{name}"
+        )
+        try:
+            await conn.execute("VACUUM ANALYZE")
+        finally:
+            await conn.close()
 
 
 @dataclass
