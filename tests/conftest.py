@@ -18,7 +18,7 @@ from bot.server import build_web_app
 from bot.settings import Settings, load_settings
 from store.db import Database
 from store.migrate import upgrade
-from tests.harness import ADMIN, SECRET, BotHarness
+from tests.harness import ADMIN, APPROVER, OPS, SECRET, BotHarness
 from tests.slack_standin import SlackStandIn
 
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://127.0.0.1:5432/test")
@@ -140,3 +140,12 @@ async def bot(bot_settings: Settings, slack: SlackStandIn) -> AsyncIterator[BotH
             await runner.cleanup()
             await deps.drain()
             await database.close()
+
+
+@pytest.fixture
+async def team(bot: BotHarness) -> BotHarness:
+    """The bot with an operator and an approver besides the admin and default viewers."""
+    for user, role in ((OPS, "operator"), (APPROVER, "approver")):
+        reply = await bot.command(f"access grant <@{user}> {role}", user=ADMIN)
+        assert "is now" in reply.all_text
+    return bot

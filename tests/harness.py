@@ -20,6 +20,8 @@ from tests.slack_standin import TEAM, SlackStandIn, block_problems
 SECRET = "test-signing-secret"
 ADMIN = "U0ADMIN"
 VIEWER = "U0VIEWER"
+OPS = "U0OPS"  # granted operator by the `team` fixture
+APPROVER = "U0APPR"  # granted approver by the `team` fixture
 
 
 def sign(body: bytes, timestamp: int | None = None, secret: str = SECRET) -> dict[str, str]:

@@ -7,26 +7,23 @@ import datetime as dt
 import json
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from blocks.ids import ActionId, CardValue
 from store.enums import Action, ApprovalStatus, Origin, PartnerType, Status
 from store.models import Approval, AuditEntry, Customer
 from tests.factories import add, customer
-from tests.harness import ADMIN, BotHarness, Reply, buttons, message_text, opened_view, submit
-
-OPS = "U0OPS"
-APPROVER = "U0APPR"
-
-
-@pytest.fixture
-async def team(bot: BotHarness) -> BotHarness:
-    """The bot with an operator and an approver besides the admin and default viewers."""
-    for user, role in ((OPS, "operator"), (APPROVER, "approver")):
-        reply = await bot.command(f"access grant <@{user}> {role}", user=ADMIN)
-        assert "is now" in reply.all_text
-    return bot
+from tests.harness import (
+    ADMIN,
+    APPROVER,
+    OPS,
+    BotHarness,
+    Reply,
+    buttons,
+    message_text,
+    opened_view,
+    submit,
+)
 
 
 async def row(bot: BotHarness, cid: int) -> Customer:

@@ -9,7 +9,6 @@ import uuid
 from typing import Any
 from urllib.parse import urlencode
 
-import pytest
 from sqlalchemy import select
 
 from blocks.ids import ActionId
@@ -18,20 +17,18 @@ from store.digests import parse_subscription
 from store.enums import ApprovalStatus, Origin, Role, Status
 from store.models import Approval, Customer
 from tests.factories import add, customer
-from tests.harness import ADMIN, VIEWER, BotHarness, Reply, buttons, message_text, opened_view
+from tests.harness import (
+    ADMIN,
+    APPROVER,
+    OPS,
+    VIEWER,
+    BotHarness,
+    Reply,
+    buttons,
+    message_text,
+    opened_view,
+)
 from tests.slack_standin import TEAM
-
-OPS = "U0OPS"
-APPROVER = "U0APPR"
-
-
-@pytest.fixture
-async def team(bot: BotHarness) -> BotHarness:
-    """The bot with an operator and an approver besides the admin and default viewers."""
-    for user, role in ((OPS, "operator"), (APPROVER, "approver")):
-        reply = await bot.command(f"access grant <@{user}> {role}", user=ADMIN)
-        assert "is now" in reply.all_text
-    return bot
 
 
 def home_opened(user: str, *, tab: str = "home", team: str = TEAM) -> bytes:
