@@ -16,7 +16,7 @@ from handlers.actions import card
 from handlers.deps import Deps, actor_for, deps_of, who_of
 from handlers.request import CommandRequest
 from store.access import Who
-from store.customers import find_customer, get_customer, list_customers_for, risk_summary
+from store.customers import find_customer, get_customer, list_page, risk_summary
 from store.errors import Ambiguous
 from store.filters import parse_filter
 
@@ -24,10 +24,9 @@ from store.filters import parse_filter
 async def _list(deps: Deps, who: Who, query: str, page: int, public: bool) -> Message:
     flt = parse_filter(query)
     today = deps.today()
-    async with deps.db.session() as s:
-        _, found = await list_customers_for(
-            s, deps.policy, who, flt, page=page, page_size=PAGE_SIZE, today=today
-        )
+    _, found = await list_page(
+        deps.db, deps.policy, who, flt, page=page, page_size=PAGE_SIZE, today=today
+    )
     return customer_list(found, flt, today, public=public)
 
 

@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from store.fastread import FastReader
+
 DEFAULT_URL = "sqlite+aiosqlite:///overview.db"
 
 
@@ -66,6 +68,7 @@ class Database:
             else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         )
         self._reads = async_sessionmaker(reads, expire_on_commit=False)
+        self.fast = FastReader(make_url(url), self.engine.dialect)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -99,4 +102,5 @@ class Database:
             await conn.execute(text("SELECT 1"))
 
     async def close(self) -> None:
+        await self.fast.close()
         await self.engine.dispose()

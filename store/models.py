@@ -157,6 +157,21 @@ class RiskSnapshot(Base):
     __table_args__ = (Index("ix_risk_snapshot_customer_taken", "customer_id", "taken_at"),)
 
 
+class CustomerTotal(Base):
+    """How many customers there are, kept by database triggers (migration 0004).
+
+    An exact count(*) of every customer costs PostgreSQL a scan on each unfiltered
+    `/customers list`; the triggers keep this one row right whoever writes.
+    """
+
+    __tablename__ = "customer_total"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+
 class AccessGrant(Base):
     """A role given to one Slack user, beyond the workspace default."""
 

@@ -69,14 +69,14 @@ async def test_slow_answer_shows_progress_then_arrives(bot: BotHarness) -> None:
     import handlers.customers as module
 
     await add(bot.db, customer("Slowpoke"))
-    real = module.list_customers_for
+    real = module.list_page
 
     async def slow(*args: object, **kwargs: object) -> object:
         await asyncio.sleep(0.3)
         return await real(*args, **kwargs)  # type: ignore[arg-type]
 
     bot.deps.ack_budget = 0.05
-    module.list_customers_for = slow  # type: ignore[assignment]
+    module.list_page = slow  # type: ignore[assignment]
     try:
         reply = await bot.command("list")
         assert "Working on it" in reply.json["text"]
@@ -84,4 +84,4 @@ async def test_slow_answer_shows_progress_then_arrives(bot: BotHarness) -> None:
         assert "Slowpoke" in late.payload["blocks"][1]["text"]["text"]
         assert late.payload["replace_original"] is True
     finally:
-        module.list_customers_for = real
+        module.list_page = real

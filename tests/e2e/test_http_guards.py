@@ -130,7 +130,7 @@ async def test_unexpected_error_gives_apology_with_reference_in_log(
     async def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr(handlers.customers, "list_customers_for", boom)
+    monkeypatch.setattr(handlers.customers, "list_page", boom)
     reply = await bot.command("list")
     assert reply.status == 200
     text = reply.json["text"]

@@ -1,0 +1,82 @@
+"""The driver-level list path answers exactly what the session path answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from store.access import AccessPolicy, Who, grant
+from store.customers import _page_query, list_customers_for, list_page
+from store.db import Database
+from store.enums import Role, Status
+from store.filters import parse_filter
+from store.models import Customer
+from tests.factories import add_many
+
+TODAY = dt.date(2026, 12, 4)
+POLICY = AccessPolicy.of(["UADMIN"], Role.VIEWER)
+QUERIES = [
+    "",
+    "company 0001",
+    "risk:high",
+    "risk:high,low license:annual",
+    "status:trial,active expiring:90",
+    "sort:risk",
+    "sort:risk risk:medium",
+    "expiring:30 sort:expiry",
+    "100%_\\",
+]
+
+
+async def _seed(db: Database) -> None:
+    await add_many(db, 130)
+    async with db.transaction() as s:
+        for i, c in enumerate((await s.scalars(select(Customer))).all()):
+            c.status = (Status.TRIAL, Status.ACTIVE, Status.EXPIRED)[i % 3]
+            if i % 7 == 0:
+                c.cri = None
+                c.expiration_date = None
+
+
+@pytest.mark.parametrize("user", ["UADMIN", "UVIEW", "UOPS"])
+async def test_same_pages_as_the_session_path(db: Database, user: str) -> None:
+    if not db.fast.enabled:
+        pytest.skip("in-memory SQLite has no driver-level path")
+    await _seed(db)
+    async with db.transaction() as s:
+        await grant(s, None, "UOPS", Role.OPERATOR, "test")
+    who = Who(user)
+    for query in QUERIES:
+        flt = parse_filter(query)
+        for page in (0, 1, 5, 99):
+            async with db.session() as s:
+                slow_actor, slow = await list_customers_for(
+                    s, POLICY, who, flt, page=page, page_size=20, today=TODAY
+                )
+            fast_actor, fast = await list_page(db, POLICY, who, flt, page=page, today=TODAY)
+            assert fast_actor == slow_actor, (query, page)
+            assert (fast.total, fast.page) == (slow.total, slow.page), (query, page)
+            assert [tuple(r) for r in fast.customers] == [tuple(r) for r in slow.customers], (
+                query,
+                page,
+            )
+            for row in fast.customers:  # typed as the session path types them
+                assert isinstance(row.status, Status)
+                assert row.expiration_date is None or isinstance(row.expiration_date, dt.date)
+
+
+async def test_a_missing_value_is_refused_not_guessed(db: Database) -> None:
+    if not db.fast.enabled:
+        pytest.skip("in-memory SQLite has no driver-level path")
+    with pytest.raises(KeyError, match="offset"):
+        await db.fast.fetch(_page_query(parse_filter(""), 20, False), {"today": TODAY})
+
+
+async def test_its_connection_cannot_write(db: Database) -> None:
+    if not db.fast.enabled:
+        pytest.skip("in-memory SQLite has no driver-level path")
+    await db.fast.fetch(_page_query(parse_filter(""), 20, False), {"offset": 0, "today": TODAY})
+    with pytest.raises(Exception, match=r"(?i)read.only|readonly"):
+        await db.fast._run("DELETE FROM customer", [])
