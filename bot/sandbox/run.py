@@ -36,6 +36,7 @@ HOST = "127.0.0.1"  # the sandbox has no sign-in: never listen beyond this machi
 class Sandbox:
     url: str
     workspace: Workspace
+    bridge: Bridge
     db: Database
     deps: Deps
     app: AsyncApp
@@ -117,7 +118,9 @@ async def start_sandbox(settings: Settings, *, port: int = 3000, database_url: s
     await web.TCPSite(bot_runner, HOST, 0).start()
     bridge.bot_url = f"http://{HOST}:{bot_runner.addresses[0][1]}"
     bridge.http = aiohttp.ClientSession()
-    sandbox = Sandbox(url, workspace, db, deps, app, [bot_runner, slack_runner], bridge.http)
+    sandbox = Sandbox(
+        url, workspace, bridge, db, deps, app, [bot_runner, slack_runner], bridge.http
+    )
     sandbox._jobs = start_jobs(deps, app, bot_settings)
     return sandbox
 

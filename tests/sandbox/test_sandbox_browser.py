@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.sandbox.run import Sandbox
+from bot.sandbox.workspace import CHANNEL
 from store.enums import ApprovalStatus, Status
 from store.models import Approval, Customer
 from store.regions import DataCenter
@@ -125,3 +126,58 @@ async def test_digest_preview_is_only_for_the_asker(page: Any, sandbox: Sandbox)
     await command(page, "/customers digest subscribe")  # a viewer may not: told, nothing done
     await last_message(page).get_by_text("admin", exact=False).first.wait_for()
     assert not await sandbox.deps.digests.subscriptions()
+
+
+async def test_block_kit_the_bot_does_not_use_yet_is_drawn_too(page: Any, sandbox: Sandbox) -> None:
+    """Overflow menus, selects in messages and threads, posted through the Web API."""
+    client = sandbox.app.client
+    parent = await client.chat_postMessage(
+        channel=CHANNEL,
+        text="fallback",
+        blocks=[
+            {"type": "header", "text": {"type": "plain_text", "text": "A header"}},
+            {
+                "type": "section",
+                "block_id": "s1",
+                "fields": [
+                    {"type": "mrkdwn", "text": "*Left*"},
+                    {"type": "mrkdwn", "text": "Right"},
+                ],
+                "accessory": {
+                    "type": "overflow",
+                    "action_id": "more",
+                    "options": [{"text": {"type": "plain_text", "text": "Do it"}, "value": "1"}],
+                },
+            },
+            {"type": "divider"},
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": "small print <@U0DEMOAPPR>"}],
+            },
+            {
+                "type": "actions",
+                "block_id": "a1",
+                "elements": [
+                    {
+                        "type": "static_select",
+                        "action_id": "pick",
+                        "placeholder": {"type": "plain_text", "text": "Choose"},
+                        "options": [
+                            {"text": {"type": "plain_text", "text": "One"}, "value": "one"}
+                        ],
+                    }
+                ],
+            },
+        ],
+    )
+    await client.chat_postMessage(channel=CHANNEL, text="a reply", thread_ts=parent["ts"])
+    await as_user(page, VIEWER)
+    message = page.locator("#messages > .msg", has_text="A header")
+    await message.locator(".fields b", has_text="Left").wait_for()
+    await message.get_by_text("@Ada Approver").wait_for()
+    await message.locator(".thread", has_text="1 reply").get_by_text("a reply").wait_for()
+    assert await message.get_by_role("combobox").count() == 1
+    await message.get_by_role("button", name="More actions").click()
+    await message.get_by_role("button", name="Do it").click()
+    # The bot has no listener for it, so Bolt answers 404: the page says so, as Slack would.
+    await page.get_by_text("The app did not respond (HTTP 404)").wait_for()
