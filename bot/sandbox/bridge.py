@@ -22,6 +22,7 @@ from bot.sandbox.workspace import CHANNEL, CHANNEL_NAME, TEAM, USERS, Modal, Res
 
 COMMAND = "/customers"
 APP_ID = "A0DEMOAPP"
+TIMEOUT = aiohttp.ClientTimeout(total=3)  # Slack gives up on an app after 3 seconds
 
 
 def sign(secret: str, body: bytes, now: float | None = None) -> dict[str, str]:
@@ -40,8 +41,13 @@ class Bridge:
     async def _send(self, body: bytes, content_type: str) -> tuple[int, str]:
         assert self.http is not None and self.bot_url
         headers = {"Content-Type": content_type, **sign(self.secret, body)}
-        async with self.http.post(f"{self.bot_url}/slack/events", data=body, headers=headers) as r:
-            return r.status, await r.text()
+        try:
+            async with self.http.post(
+                f"{self.bot_url}/slack/events", data=body, headers=headers, timeout=TIMEOUT
+            ) as r:
+                return r.status, await r.text()
+        except (aiohttp.ClientError, TimeoutError):
+            return 0, ""  # Slack too just says the app did not respond
 
     async def _interaction(self, payload: dict[str, Any]) -> tuple[int, str]:
         body = urlencode({"payload": json.dumps(payload)}).encode()
@@ -53,7 +59,8 @@ class Bridge:
 
     def _failed(self, user: str, status: int) -> None:
         # What Slack shows when an app does not answer properly.
-        self.ws.note(user, f"The app did not respond (HTTP {status}).")
+        why = f"HTTP {status}" if status else "no answer within 3 seconds"
+        self.ws.note(user, f"The app did not respond ({why}).")
 
     # --- what a person does --------------------------------------------------------------------
 
@@ -182,9 +189,24 @@ class Bridge:
         await self.ws.changed()
 
     async def close(self, user: str, view_id: str) -> None:
+        view = self._modal(user, view_id)
         stack = self.ws.modals.get(user, [])
         self.ws.modals[user] = [m for m in stack if m.id != view_id]
         await self.ws.changed()
+        if view is not None and view.get("notify_on_close"):
+            payload = {
+                "type": "view_closed",
+                "team": {"id": TEAM, "domain": "demo-sandbox"},
+                "user": self._user(user),
+                "api_app_id": APP_ID,
+                "token": "sandbox",
+                "view": view,
+                "is_cleared": False,
+            }
+            status, _ = await self._interaction(payload)
+            if status != 200:
+                self._failed(user, status)
+                await self.ws.changed()
 
     async def open_home(self, user: str) -> None:
         envelope = {

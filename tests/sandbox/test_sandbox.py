@@ -145,3 +145,20 @@ def test_help_names_the_sandbox(name: str, tmp_path: Path) -> None:
         timeout=30,
     )
     assert name in out.stdout
+
+
+async def test_a_bot_that_does_not_answer_is_reported_not_a_crash(sandbox: Sandbox) -> None:
+    bot_url, sandbox.bridge.bot_url = sandbox.bridge.bot_url, f"http://127.0.0.1:{_free_port()}"
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.post(
+                f"{sandbox.url}/sandbox/command", json={"user": OPERATOR, "text": "/customers"}
+            ) as r:
+                assert r.status == 200
+            async with http.post(f"{sandbox.url}/sandbox/command", json={"user": "U0NOBODY"}) as r:
+                assert r.status == 400 and "unknown demo user" in await r.text()
+    finally:
+        sandbox.bridge.bot_url = bot_url
+    state = sandbox.workspace.state_for(OPERATOR)
+    assert state["notes"] == ["The app did not respond (no answer within 3 seconds)."]
+    assert state["messages"] == []

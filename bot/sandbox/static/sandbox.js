@@ -61,6 +61,7 @@ function link(inner) {
     return `<span class="date">${esc(isNaN(when) ? label || "" : when.toLocaleString([], { dateStyle: "medium", timeStyle: "short" }))}</span>`;
   }
   if (target.startsWith("!")) return `<span class="mention">@${esc(label || target.slice(1))}</span>`;
+  if (!/^(https?:|mailto:)/.test(unesc(target))) return esc(unesc(label || target));
   return `<a href="${esc(unesc(target))}" target="_blank" rel="noopener">${esc(unesc(label || target))}</a>`;
 }
 
@@ -133,7 +134,7 @@ function element(elt, blockId, where, inInput) {
       item.onclick = () => { menu.hidden = true; confirmThen(elt.confirm, () => act({ selected_option: opt })); };
       menu.appendChild(item);
     }
-    b.onclick = () => { menu.hidden = !menu.hidden; };
+    b.onclick = (ev) => { ev.stopPropagation(); menu.hidden = !menu.hidden; };
     wrap.append(b, menu);
     return wrap;
   }
@@ -431,4 +432,7 @@ async function start() {
   refresh();
 }
 
+document.addEventListener("click", () => {
+  for (const m of document.querySelectorAll(".menu")) m.hidden = true;
+});
 start();
