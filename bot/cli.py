@@ -18,6 +18,8 @@ from store.migrate import current_revision, head_revision, upgrade
 
 EPILOG = """\
 examples:
+  overview-bot start                      # Socket Mode, or the sandbox when no tokens are set
+  overview-bot sandbox                    # try it in a browser: no Slack, demo data
   overview-bot serve                      # HTTP mode on HOST:PORT (POST /slack/events)
   overview-bot socket                     # Socket Mode, no public URL needed
   overview-bot import console-export.csv  # upsert customers from the console's CSV
@@ -42,6 +44,24 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
     sub.add_parser("serve", help="run in HTTP mode (needs a public URL and SLACK_SIGNING_SECRET)")
     sub.add_parser("socket", help="run in Socket Mode (needs SLACK_APP_TOKEN)")
+    sub.add_parser(
+        "start",
+        help="Socket Mode when SLACK_BOT_TOKEN or SLACK_APP_TOKEN is set, else the sandbox",
+    )
+    box = sub.add_parser(
+        "sandbox",
+        help="try the bot in a browser, with no Slack workspace: a page that plays Slack",
+        description="Serve a page on 127.0.0.1 that looks and behaves like a Slack channel, "
+        "driving the real bot with signed requests, on a generated demo portfolio. "
+        "Needs no tokens; the database is a fresh SQLite file unless --database is given.",
+    )
+    box.add_argument("--port", type=_port, default=3000, help="port on 127.0.0.1 (default 3000)")
+    box.add_argument(
+        "--database",
+        type=Path,
+        metavar="FILE",
+        help="keep the sandbox's SQLite database in FILE (default: a fresh one each start)",
+    )
 
     db = sub.add_parser("db", help="database schema").add_subparsers(
         dest="db_command", metavar="ACTION", required=True
@@ -77,6 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--format", choices=("csv", "json"), default="csv")
     exp.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help="entries from this day on")
     return p
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a port number from 0 to 65535")
+    return int(text)
 
 
 def _date(text: str) -> dt.date:
@@ -178,7 +204,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     configure_logging(settings.log_level)
     try:
-        if args.command == "serve":
+        if args.command == "start":
+            tokens = settings.slack_bot_token or settings.slack_app_token
+            args.command = "socket" if tokens else "sandbox"
+            args.port, args.database = settings.port, None
+        if args.command == "sandbox":
+            from bot.sandbox.run import run_sandbox
+
+            asyncio.run(run_sandbox(settings, args.port, args.database))
+        elif args.command == "serve":
             asyncio.run(serve(settings))
         elif args.command == "socket":
             asyncio.run(socket(settings))
