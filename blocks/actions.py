@@ -195,7 +195,7 @@ def provision_modal(c: Customer, meta: ModalMeta, *, trial: bool) -> View:
     )
     auditor = _text_input(
         Field.AUDITOR,
-        "User account for the Auditor role" if trial else "Auditor email (optional)",
+        "User account for the Auditor role" if trial else "Auditor email",
         initial=c.auditor_account,
         optional=not trial,
         hint="This account gets read-only Auditor access to the customer's console.",
