@@ -36,6 +36,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.engine import make_url
 
 import blocks.digest as digest_blocks
+from blocks.limits import block_problems
 from bot.digests import DigestPoster, digest_client
 from store.customers import conditions
 from store.db import Database
@@ -47,7 +48,6 @@ from store.models import Customer, DigestRun, DigestSubscription, RiskSnapshot, 
 from store.names import company_key
 from store.regions import DataCenter
 from store.schedule import EVERY_DAY, WEEKDAYS
-from tests.slack_standin import block_problems
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://127.0.0.1:5432/test")

@@ -9,7 +9,8 @@ from typing import Any
 
 from slack_sdk.models.blocks import Block
 
-from blocks.message import MAX_MESSAGE_BLOCKS, MAX_SECTION_TEXT, Message, context, section
+from blocks.limits import MESSAGE_TEXT
+from blocks.message import MAX_MESSAGE_BLOCKS, Message, context, section
 from blocks.text import UNKNOWN, clip, esc, plural
 from store.enums import Action
 from store.models import AuditEntry
@@ -19,8 +20,10 @@ MAX_SHOWN = MAX_MESSAGE_BLOCKS - 2
 VALUE_CHARS = 60  # a before/after value; longer ones are clipped so a phone shows the change
 FIELD_CHARS = 40
 DETAIL_CHARS = 300
-# Room for one entry's lines; kept under Slack's cap so we never cut a mention or an entity.
-ENTRY_ROOM = MAX_SECTION_TEXT - 200
+# Room for one entry's lines; kept under Slack's caps so we never cut a mention or an entity.
+ENTRY_ROOM = 2_000
+# Entries stop before Slack's limit on a message's text (msg_blocks_too_long).
+MESSAGE_ROOM = MESSAGE_TEXT - 1_500
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,31}$")
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,31}$")
@@ -96,11 +99,18 @@ def audit_entries(entries: Sequence[AuditEntry], company: str | None) -> Message
     if not entries:
         text = "No changes recorded yet" + (f" for {name}." if name else ".")
         return Message(text=text, blocks=[section(text)])
-    shown = entries[:MAX_SHOWN]
+    shown: list[str] = []
+    used = 0
+    for e in entries[:MAX_SHOWN]:
+        text = entry_text(e)
+        if shown and used + len(text) > MESSAGE_ROOM:
+            break
+        shown.append(text)
+        used += len(text)
     count = f"Latest {plural(len(shown), 'change')}"
     blocks: list[Block] = [
         section(f"*{count}*" + (f" to *{name}*" if name else "") + ", newest first")
     ]
-    blocks += [section(entry_text(e)) for e in shown]
+    blocks += [section(text) for text in shown]
     blocks.append(context("Times in UTC · `overview-bot audit export` writes the whole log."))
     return Message(text=count + (f" to {name}" if name else ""), blocks=blocks)

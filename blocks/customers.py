@@ -27,6 +27,8 @@ from store.models import Customer
 
 PAGE_SIZE = 20  # 20 sections + 3 blocks of chrome: well under the 50-block limit
 CONSOLE_STATUSES = (Status.ACTIVE, Status.TRIAL)
+# A page's rows stay well under Slack's limit on a message's text; the card shows all.
+ROW_NAME, ROW_ACCOUNT = 120, 100
 
 
 def _license(c: CustomerRow) -> str:
@@ -36,10 +38,11 @@ def _license(c: CustomerRow) -> str:
 def _row(c: CustomerRow, today: dt.date) -> str:
     """Three short lines per customer: readable on a phone without columns."""
     return (
-        f"*{esc(c.company)}* · {_license(c)} · {c.status.label}\n"
+        f"*{esc(clip(c.company, ROW_NAME))}* · {_license(c)} · {c.status.label}\n"
         f"CRI {cri(c.cri)} · Exposure {level(c.exposure)} · "
         f"Security config. {level(c.security_configuration)}\n"
-        f"Expires {expiry(c.expiration_date, today)} · {esc(c.sign_in_account or UNKNOWN)}"
+        f"Expires {expiry(c.expiration_date, today)} · "
+        f"{esc(clip(c.sign_in_account or UNKNOWN, ROW_ACCOUNT))}"
     )
 
 
@@ -48,7 +51,7 @@ def customer_list(
 ) -> Message:
     count = plural(page.total, "customer")
     described = flt.to_query()
-    head = f"*{count}*" + (f" matching `{esc(described)}`" if described else "")
+    head = f"*{count}*" + (f" matching `{esc(clip(described, 300))}`" if described else "")
     blocks: list[Block | RawBlock] = [section(head)]
     if not page.customers:
         blocks.append(section("Nothing to show. Try fewer filters, or `/customers help`."))

@@ -6,6 +6,7 @@ import datetime as dt
 
 from slack_sdk.models.blocks import Block, DividerBlock, HeaderBlock, PlainTextObject
 
+from blocks.limits import MESSAGE_TEXT, text_length
 from blocks.message import MAX_MESSAGE_BLOCKS, MAX_SECTION_TEXT, Message, context, section
 from blocks.text import BAND_ICON, cri, esc, level, plural
 from store.digest_data import (
@@ -19,6 +20,7 @@ from store.digest_data import (
 from store.enums import Level
 
 PART_BLOCKS = MAX_MESSAGE_BLOCKS - 2  # room for the "part n of m" line
+PART_TEXT = MESSAGE_TEXT - 2_000  # Slack's text limit, with room for the part line
 
 
 def _change(now: int, before: int | None) -> str:
@@ -129,9 +131,23 @@ def digest_messages(data: DigestData) -> list[Message]:
     return _split(blocks, data)
 
 
+def _pack(blocks: list[Block]) -> list[list[Block]]:
+    """Consecutive groups of at most PART_BLOCKS blocks and PART_TEXT characters of text."""
+    groups: list[list[Block]] = [[]]
+    used = 0
+    for block in blocks:
+        n = text_length([block.to_dict()])
+        if groups[-1] and (len(groups[-1]) >= PART_BLOCKS or used + n > PART_TEXT):
+            groups.append([])
+            used = 0
+        groups[-1].append(block)
+        used += n
+    return groups
+
+
 def _split(blocks: list[Block], data: DigestData) -> list[Message]:
     """At most 50 blocks a message; parts after the first go in its thread, numbered."""
-    groups = [blocks[i : i + PART_BLOCKS] for i in range(0, len(blocks), PART_BLOCKS)]
+    groups = _pack(blocks)
     high = data.bands.get(Level.HIGH, 0)
     text = (
         f"Risk digest {data.today.isoformat()}: {high:,} high, "

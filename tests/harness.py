@@ -13,9 +13,10 @@ from urllib.parse import urlencode
 import aiohttp
 from slack_bolt.async_app import AsyncApp
 
+from blocks.limits import block_problems
 from handlers.deps import Deps
 from store.db import Database
-from tests.slack_standin import TEAM, SlackStandIn, block_problems
+from tests.slack_standin import TEAM, SlackStandIn
 
 SECRET = "test-signing-secret"
 ADMIN = "U0ADMIN"

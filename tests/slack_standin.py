@@ -1,7 +1,7 @@
 """A local stand-in for Slack's Web API and response_urls.
 
 It records every call and checks every Block Kit payload with slack_sdk's models, answering
-`invalid_blocks` as Slack would when a payload breaks Slack's limits.
+`invalid_blocks` or `msg_blocks_too_long` as Slack would (blocks/limits.py).
 """
 
 from __future__ import annotations
@@ -14,38 +14,13 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from aiohttp import web
-from slack_sdk.models.blocks import Block
+
+from blocks.limits import block_problems, error_code
 
 MESSAGE_METHODS = {"chat.postMessage", "chat.postEphemeral", "chat.update", "response_url"}
 VIEW_METHODS = {"views.open", "views.update", "views.push", "views.publish"}
 TEAM = "T0HOME"
 BOT_USER = "U0BOT"
-
-
-def block_problems(payload: dict[str, Any], *, limit: int) -> list[str]:
-    """What Slack would reject in a message or view payload ([] when fine)."""
-    problems = []
-    blocks = payload.get("blocks") or []
-    if isinstance(blocks, str):
-        blocks = json.loads(blocks)
-    if len(blocks) > limit:
-        problems.append(f"{len(blocks)} blocks > {limit}")
-    if blocks and limit == 50 and not payload.get("text"):
-        problems.append("blocks without fallback text")
-    for raw in blocks:
-        block = Block.parse(raw)
-        if block is None:
-            problems.append(f"unknown block {raw!r:.80}")
-            continue
-        try:
-            block.to_dict()
-        except Exception as e:
-            problems.append(f"{raw.get('type')}: {e}")
-    for key in ("block_id", "action_id"):
-        ids = [b.get(key) for b in blocks if b.get(key)]
-        if len(ids) != len(set(ids)):
-            problems.append(f"duplicate {key}")
-    return problems
 
 
 @dataclass
@@ -112,7 +87,7 @@ class SlackStandIn:
             found = block_problems(view, limit=limit)
             if found:
                 self.problems += [f"{method}: {p}" for p in found]
-                return web.json_response({"ok": False, "error": "invalid_blocks"})
+                return web.json_response({"ok": False, "error": error_code(found)})
         if method in self.answers:
             answer = self.answers[method](payload)
             return answer if isinstance(answer, web.Response) else web.json_response(answer)
@@ -144,7 +119,7 @@ class SlackStandIn:
         found = block_problems(payload, limit=50)
         if found:
             self.problems += [f"response_url: {p}" for p in found]
-            return web.Response(status=400, text="invalid_blocks")
+            return web.Response(status=400, text=error_code(found))
         return web.Response(text="ok")
 
     @property

@@ -16,8 +16,8 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from aiohttp import web
-from slack_sdk.models.blocks import Block
 
+from blocks.limits import block_problems, error_code
 from store.enums import Role
 
 TEAM = "T0DEMO"
@@ -42,24 +42,6 @@ DEMO_USERS = (
     DemoUser("U0DEMOADMIN", "Alex Admin", Role.ADMIN),
 )
 USERS = {u.id: u for u in DEMO_USERS}
-
-
-def block_problems(payload: dict[str, Any], *, limit: int) -> list[str]:
-    """What Slack would refuse in a message or view payload ([] when it is fine)."""
-    blocks = payload.get("blocks") or []
-    if isinstance(blocks, str):
-        blocks = json.loads(blocks)
-    problems = [f"{len(blocks)} blocks > {limit}"] if len(blocks) > limit else []
-    for raw in blocks:
-        block = Block.parse(raw)
-        if block is None:
-            problems.append(f"unknown block {raw!r:.80}")
-            continue
-        try:
-            block.to_dict()
-        except Exception as e:
-            problems.append(f"{raw.get('type')}: {e}")
-    return problems
 
 
 @dataclass
@@ -214,7 +196,7 @@ class Workspace:
 
     def _refuse(self, method: str, problems: list[str]) -> dict[str, Any]:
         self.problems += [f"{method}: {p}" for p in problems]
-        return {"ok": False, "error": "invalid_blocks", "errors": problems}
+        return {"ok": False, "error": error_code(problems), "errors": problems}
 
     def _auth_test(self, p: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -335,7 +317,7 @@ class Workspace:
         found = block_problems(payload, limit=MESSAGE_LIMIT)
         if found:
             self.problems += [f"response_url: {p}" for p in found]
-            return web.Response(status=400, text="invalid_blocks")
+            return web.Response(status=400, text=error_code(found))
         self.apply_response(target, payload)
         await self.changed()
         return web.Response(text="ok")

@@ -10,6 +10,7 @@ from slack_sdk.models.blocks import SectionBlock
 from blocks.customers import PAGE_SIZE, customer_card, customer_list, pick_list
 from blocks.help import help_message
 from blocks.ids import ListPageValue, PickFor
+from blocks.limits import block_problems
 from blocks.message import Message
 from blocks.risk import customer_risk, risk_overview
 from store.customers import CustomerPage, RiskSummary
@@ -17,7 +18,6 @@ from store.enums import Level, Role
 from store.errors import Ambiguous, Candidate, InvalidInput
 from store.filters import parse_filter
 from tests.factories import customer
-from tests.slack_standin import block_problems
 
 TODAY = dt.date(2026, 12, 4)
 LONG = "W" * 200

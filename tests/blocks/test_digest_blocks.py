@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 from blocks.digest import digest_messages
+from blocks.limits import block_problems
 from store.digest_data import LIST_LIMIT, Dated, DigestData, Listing, Mover, Pending
 from store.enums import Level, LicenseType
 from tests.factories import customer
 from tests.harness import message_text
-from tests.slack_standin import block_problems
 
 TODAY = dt.date(2026, 12, 4)
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from blocks.home import NO_ACCESS, OUTSIDER, decided_note, home_view
 from blocks.ids import ActionId, ApprovalValue
+from blocks.limits import block_problems
 from store.access import Actor
 from store.digest_data import Dated, Listing
 from store.enums import ApprovalStatus, Level, Role
@@ -15,7 +16,6 @@ from store.home import MAX_PENDING, HomeData, PendingRequest
 from store.models import DigestSubscription
 from tests.factories import customer
 from tests.harness import buttons, message_text
-from tests.slack_standin import block_problems
 
 NOW = dt.datetime(2026, 12, 4, 9, 30, tzinfo=dt.UTC)
 NASTY = "&<>" * 67  # 201 characters that each grow fivefold when escaped
