@@ -199,7 +199,7 @@ class Operations:
             if existing is not None:
                 raise InvalidInput(f"{existing.company} is already a customer.")
             try:
-                await self.platform.create_customer(name, email)
+                platform_id = await self.platform.create_customer(name, email)
             except PlatformError as e:
                 raise InvalidInput(f"The partner platform refused: {e.message}") from None
             now = self.clock()
@@ -216,14 +216,23 @@ class Operations:
                 trial_extensions=0,
                 is_nfr=False,
                 v1_connected=False,
+                lmp_customer_id=platform_id,
             )
             s.add(c)
             try:
                 await s.flush()
             except IntegrityError:
                 raise InvalidInput(f"{name} is already a customer.") from None
+            by = self.platform.carried_out_by("create_customer")
             await audit.record(
-                s, actor, Action.ADD, customer=c, before=None, after=audit.state(c), at=now
+                s,
+                actor,
+                Action.ADD,
+                customer=c,
+                before=None,
+                after=audit.state(c),
+                detail=f"created in {by} as {platform_id}" if platform_id else None,
+                at=now,
             )
             return c
 
@@ -262,6 +271,7 @@ class Operations:
                 auditor_account=auditor,
                 status_detail=None,
             )
+        by = self.platform.carried_out_by("provision")
         try:
             licence = await self.platform.provision(c, data_center, auditor, trial=trial)
         except PlatformError as e:
@@ -278,7 +288,7 @@ class Operations:
                     actor,
                     action,
                     c,
-                    detail=f"failed: {failure}"[:500],
+                    detail=f"failed at {by}: {failure}"[:500],
                     status=Status.FAILED,
                     status_detail=failure[:500],
                 )
@@ -288,14 +298,15 @@ class Operations:
                 "expiration_date": licence.expires,
                 "v1_connected": True,
             }
+            if licence.console_url:
+                values["service_url"] = licence.console_url
             if trial:
                 values |= {"trial_start_date": licence.start, "trial_extensions": 0}
             if c.primary_user_account is None and c.sign_in_account:
                 # The console creates the Primary User Account at first provisioning.
                 values["primary_user_account"] = c.sign_in_account
-            return await self._apply(
-                s, actor, action, c, detail=f"done by {self.platform.name}", **values
-            )
+            detail = f"done by {by}" + (f": {licence.note}" if licence.note else "")
+            return await self._apply(s, actor, action, c, detail=detail, **values)
 
     async def extend_trial(self, actor: Actor, customer_id: int, version: int) -> Customer:
         async with self.db.transaction() as s:
@@ -307,6 +318,7 @@ class Operations:
                 actor,
                 Action.EXTEND_TRIAL,
                 c,
+                detail=self._by("extend_trial"),
                 expiration_date=expires,
                 trial_extensions=c.trial_extensions + 1,
             )
@@ -322,6 +334,7 @@ class Operations:
                     actor,
                     Action.ASSIGN_NFR,
                     c,
+                    detail=self._by("assign_nfr", licence.note),
                     is_nfr=True,
                     license_type=LicenseType.MONTHLY_NFR,
                     license_start_date=licence.start,
@@ -340,7 +353,9 @@ class Operations:
             values: dict[str, Any] = {"v1_connected": True, "data_center": data_center}
             if c.status in (Status.NOT_PROVISIONED, Status.FAILED, Status.EXPIRED):
                 values["status"] = Status.ACTIVE
-            return await self._apply(s, actor, Action.CONNECT, c, **values)
+            return await self._apply(
+                s, actor, Action.CONNECT, c, detail=self._by("connect"), **values
+            )
 
     async def update_accounts(
         self,
@@ -362,7 +377,14 @@ class Operations:
             c = await self._customer(s, customer_id, version, Action.UPDATE_SIGN_IN)
             if sign_in is not None and sign_in != c.sign_in_account:
                 await self._platform(self.platform.update_sign_in(c, sign_in))
-                await self._apply(s, actor, Action.UPDATE_SIGN_IN, c, sign_in_account=sign_in)
+                await self._apply(
+                    s,
+                    actor,
+                    Action.UPDATE_SIGN_IN,
+                    c,
+                    detail=self._by("update_sign_in"),
+                    sign_in_account=sign_in,
+                )
             if primary_user is not None and primary_user != c.primary_user_account:
                 await self._platform(self.platform.set_primary_user(c, primary_user))
                 detail = "created" if c.primary_user_account is None else "ownership transferred"
@@ -371,10 +393,14 @@ class Operations:
                     actor,
                     Action.SET_PRIMARY_USER,
                     c,
-                    detail=detail,
+                    detail=f"{detail}; {self._by('set_primary_user')}",
                     primary_user_account=primary_user,
                 )
             return c
+
+    def _by(self, operation: str, note: str | None = None) -> str:
+        """The audit detail naming who carried `operation` out, and what it answered."""
+        return f"by {self.platform.carried_out_by(operation)}" + (f": {note}" if note else "")
 
     async def _platform(self, call: Any) -> Any:
         try:
@@ -495,7 +521,7 @@ class Operations:
                     Action.DISCONNECT,
                     c,
                     approval_id=a.id,
-                    detail=f"requested by {a.requested_by_name}",
+                    detail=f"requested by {a.requested_by_name}; {self._by('disconnect')}",
                     status=Status.DISCONNECTED,
                 )
             return Decision(a, c)
