@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Awaitable, Callable
 from typing import TextIO
 
+from blocks.lmp import missing_notice
+from blocks.message import Message
 from bot.settings import Settings, SettingsError
 from store.db import Database
 from store.lmp import LmpClient, LmpError
@@ -30,12 +33,17 @@ def make_platform(client: LmpClient | None) -> Platform:
     return LmpPlatform(client) if client is not None else LocalLedger()
 
 
-async def sync_job(db: Database, client: LmpClient) -> SyncReport:
-    """One periodic sync: its report goes to the log (customers gone from LMP as warnings)."""
+async def sync_job(
+    db: Database, client: LmpClient, tell: Callable[[Message], Awaitable[object]] | None = None
+) -> SyncReport:
+    """One periodic sync: its report goes to the log, and customers LMP no longer lists
+    also to `tell` (the approvals channel), once, when they are first missed."""
     report = await sync_customers(db, client)
     log.info("LMP sync: %s", report.line())
     for company in report.missing:
         log.warning("LMP no longer lists %s; it was kept and marked", company)
+    if report.missing and tell is not None:
+        await tell(missing_notice(report.missing))
     return report
 
 

@@ -12,6 +12,7 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
+from blocks.message import Message
 from bot.app import create_app
 from bot.digests import DigestPoster, digest_client
 from bot.lmp import lmp_client, make_platform, sync_job
@@ -84,8 +85,14 @@ def start_jobs(deps: Deps, app: AsyncApp, settings: Settings) -> Scheduler:
     jobs.start(DIGEST_CHECK_SECONDS, "digests", poster.run)
     client = deps.lmp
     if client is not None:
+        channel = deps.approvals_channel
+
+        async def tell(message: Message) -> None:
+            if channel is not None:
+                await app.client.chat_postMessage(channel=channel, **message.payload())
+
         minutes = settings.lmp_sync_interval_minutes
-        jobs.start(minutes * 60, "LMP customer sync", lambda: sync_job(deps.db, client))
+        jobs.start(minutes * 60, "LMP customer sync", lambda: sync_job(deps.db, client, tell))
     return jobs
 
 

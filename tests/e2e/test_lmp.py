@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 
@@ -218,20 +217,25 @@ async def test_periodic_sync_runs_with_the_bot(
 
     assert bot_settings.lmp_sync_interval_minutes == 60
     lmp.add_customers(2)
+    await add(team.db, customer("Gone Co", origin=Origin.LMP, lmp_customer_id="cid-gone"))
+    team.deps.approvals_channel = "C0APPROVE"
     jobs = start_jobs(team.deps, team.app, bot_settings)
     try:
-        for _ in range(100):
-            async with team.db.session() as s:
-                found = (await s.scalars(select(Customer).order_by(Customer.company))).all()
-            if len(found) == 2:
-                break
-            await asyncio.sleep(0.05)
+        [told] = await team.slack.wait_for("chat.postMessage")
     finally:
         await jobs.stop()
-    assert [(c.company, c.origin) for c in found] == [
-        ("LMP Customer 001", Origin.LMP),
-        ("LMP Customer 002", Origin.LMP),
+    async with team.db.session() as s:
+        found = (await s.scalars(select(Customer).order_by(Customer.company))).all()
+    assert [(c.company, c.origin, c.lmp_missing_since is not None) for c in found] == [
+        ("Gone Co", Origin.LMP, True),
+        ("LMP Customer 001", Origin.LMP, False),
+        ("LMP Customer 002", Origin.LMP, False),
     ]
+    assert told.payload["channel"] == "C0APPROVE"
+    assert "LMP no longer lists 1 customer: *Gone Co*" in message_text(told.payload)
+    card = await card_of(team, "gone co", OPS)
+    assert "No longer listed by LMP since" in message_text(card)
+    assert "From LMP" in message_text(card)
 
 
 async def test_slow_lmp_add_closes_the_form_and_reports_later(
