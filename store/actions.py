@@ -24,7 +24,7 @@ from store.enums import Action, ApprovalStatus, LicenseType, Origin, PartnerType
 from store.errors import AccessDenied, InvalidInput, NotFound, OverviewError
 from store.models import ActionChannel, Approval, Customer, utcnow
 from store.names import clean_company, company_key
-from store.platform import EXTENSION_DAYS, Platform, PlatformError
+from store.platform import EXTENSION_DAYS, Licence, Platform, PlatformError
 from store.regions import DataCenter
 from store.rules import ROLE_NEEDED, not_offered, offered, why_not
 
@@ -192,16 +192,25 @@ class Operations:
             raise InvalidInput(
                 "Add the customer as Annual or Monthly, then assign the NFR licence."
             )
+        key = company_key(name)
+        # Checked before the platform is asked, and again in the transaction that writes:
+        # a slow platform call holds no database lock.
+        async with self.db.session() as s:
+            await self._begin(s, actor, Action.ADD)
+            await self._name_free(s, key)
+        try:
+            platform_id = await self.platform.create_customer(name, email)
+        except PlatformError as e:
+            raise InvalidInput(f"The partner platform refused: {e.message}") from None
+        by = self.platform.carried_out_by("create_customer")
+        taken = f"{name} is already a customer." + (
+            f" ({by} created it as {platform_id} meanwhile; a sync links them.)"
+            if platform_id
+            else ""
+        )
         async with self.db.transaction() as s:
             await self._begin(s, actor, Action.ADD)
-            key = company_key(name)
-            existing = await s.scalar(select(Customer).where(Customer.company_key == key))
-            if existing is not None:
-                raise InvalidInput(f"{existing.company} is already a customer.")
-            try:
-                platform_id = await self.platform.create_customer(name, email)
-            except PlatformError as e:
-                raise InvalidInput(f"The partner platform refused: {e.message}") from None
+            await self._name_free(s, key, taken)
             now = self.clock()
             c = Customer(
                 company=name,
@@ -222,8 +231,7 @@ class Operations:
             try:
                 await s.flush()
             except IntegrityError:
-                raise InvalidInput(f"{name} is already a customer.") from None
-            by = self.platform.carried_out_by("create_customer")
+                raise InvalidInput(taken) from None
             await audit.record(
                 s,
                 actor,
@@ -235,6 +243,11 @@ class Operations:
                 at=now,
             )
             return c
+
+    async def _name_free(self, s: AsyncSession, key: str, taken: str | None = None) -> None:
+        existing = await s.scalar(select(Customer).where(Customer.company_key == key))
+        if existing is not None:
+            raise InvalidInput(taken or f"{existing.company} is already a customer.")
 
     # --- provision and trials ---------------------------------------------------------
 
@@ -324,17 +337,44 @@ class Operations:
             )
 
     async def assign_nfr(self, actor: Actor, customer_id: int, version: int) -> Customer:
+        """Claim (bump the version, so a second click is stale), ask the platform outside
+        any transaction, then record its answer if nothing changed meanwhile."""
         async with self.db.transaction() as s:
             await self._begin(s, actor, Action.ASSIGN_NFR)
             c = await self._customer(s, customer_id, version, Action.ASSIGN_NFR)
-            licence = await self._platform(self.platform.assign_nfr(c))
+            await self._change(s, c)
+        claimed = c.version
+        licence = await self._platform(self.platform.assign_nfr(c))
+        by = self._by("assign_nfr", licence.note)
+        try:
+            return await self._record_nfr(actor, customer_id, claimed, licence, by)
+        except OverviewError as e:  # the platform did it: that must not go unrecorded
+            async with self.db.transaction() as s:
+                await audit.record(
+                    s,
+                    actor,
+                    Action.ASSIGN_NFR,
+                    customer=await s.get(Customer, customer_id),
+                    detail=f"{by}; not recorded here: {e.message}"[:1000],
+                    at=self.clock(),
+                )
+            raise InvalidInput(
+                f"The platform assigned the NFR licence ({by}), but it could not be "
+                f"recorded: {e.message}"
+            ) from None
+
+    async def _record_nfr(
+        self, actor: Actor, customer_id: int, version: int, licence: Licence, by: str
+    ) -> Customer:
+        async with self.db.transaction() as s:
+            c = await self._customer(s, customer_id, version, Action.ASSIGN_NFR)
             try:
                 return await self._apply(
                     s,
                     actor,
                     Action.ASSIGN_NFR,
                     c,
-                    detail=self._by("assign_nfr", licence.note),
+                    detail=by,
                     is_nfr=True,
                     license_type=LicenseType.MONTHLY_NFR,
                     license_start_date=licence.start,

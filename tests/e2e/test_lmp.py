@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -255,3 +256,38 @@ async def test_slow_lmp_add_closes_the_form_and_reports_later(
     async with team.db.session() as s:
         c = (await s.scalars(select(Customer).where(Customer.company == "Lateco"))).one()
     assert c.lmp_customer_id == lmp.customers[-1]["customer_id"]
+
+
+async def test_nfr_double_click_asks_lmp_once(team: BotHarness, lmp: LmpStandIn) -> None:
+    cid = await lmp_customer(team, lmp, "Acme", status=Status.ACTIVE)
+    lmp.delay = 0.5
+    nfr = button((await team.command("nfr acme", user=ADMIN)).json, "Assign NFR license")
+    await asyncio.gather(
+        *(team.click(nfr["action_id"], nfr["value"], user=ADMIN) for _ in range(3))
+    )
+    shown = [c.payload for c in await team.slack.wait_for("response_url", 3, within=10)]
+    assert sum("now has the partner's NFR license" in message_text(p) for p in shown) == 1
+    assert len(lmp.calls("POST", "trend-vision-one-subscription")) == 1
+    assert (await row(team, cid)).is_nfr
+    assert len(await audit(team, Action.ASSIGN_NFR)) == 1
+
+
+async def test_nfr_refused_by_lmp_changes_nothing(team: BotHarness, lmp: LmpStandIn) -> None:
+    cid = await lmp_customer(team, lmp, "Acme", status=Status.ACTIVE, data_center="za")
+    nfr = button((await team.command("nfr acme", user=ADMIN)).json, "Assign NFR license")
+    await team.click(nfr["action_id"], nfr["value"], user=ADMIN)
+    told = await last_response(team, 1)
+    assert "LMP does not offer the South Africa data center" in message_text(told)
+    c = await row(team, cid)
+    assert (c.is_nfr, c.license_type) == (False, "annual")
+    assert lmp.calls("POST") == [] and await audit(team, Action.ASSIGN_NFR) == []
+
+
+async def test_taken_name_never_reaches_lmp(team: BotHarness, lmp: LmpStandIn) -> None:
+    await add(team.db, customer("Acme"))
+    await team.command("add", user=OPS)
+    [opened] = await team.slack.wait_for("views.open")
+    form = {"company": "ACME", "sign_in": None, "license": "annual"}
+    refused = await submit(team, opened_view(opened.payload), form, user=OPS)
+    assert refused.json["errors"]["company"] == "Acme is already a customer."
+    assert lmp.calls("POST") == []
