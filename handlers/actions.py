@@ -87,11 +87,10 @@ async def open_modal(client: AsyncWebClient, trigger_id: object, view: View) -> 
         raise
 
 
-def modal_for(action: Action, c: Customer, meta: ModalMeta) -> View:
-    if action is Action.PROVISION:
-        return provision_modal(c, meta, trial=False)
-    if action is Action.START_TRIAL:
-        return provision_modal(c, meta, trial=True)
+def modal_for(action: Action, c: Customer, meta: ModalMeta, deps: Deps) -> View:
+    if action in (Action.PROVISION, Action.START_TRIAL):
+        trial = action is Action.START_TRIAL
+        return provision_modal(c, meta, trial=trial, data_centers=deps.ops.platform.data_centers)
     if action is Action.CONNECT:
         return connect_modal(c, meta)
     return accounts_modal(c, meta)
@@ -124,7 +123,9 @@ async def action_command(req: CommandRequest) -> Message | None:
         meta = ModalMeta(
             id=c.id, v=c.version, ch=channel_of(req.body), ru=_url(req.body.get("response_url"))
         )
-        await open_modal(req.context.client, req.body.get("trigger_id"), modal_for(action, c, meta))
+        await open_modal(
+            req.context.client, req.body.get("trigger_id"), modal_for(action, c, meta, deps)
+        )
         return None
     return action_prompt(c, action, deps.ops.partner)
 
@@ -156,7 +157,7 @@ async def on_card_button(
             meta = ModalMeta(
                 id=c.id, v=c.version, ch=channel_of(body), ru=_url(body.get("response_url"))
             )
-            await open_modal(client, body.get("trigger_id"), modal_for(value.a, c, meta))
+            await open_modal(client, body.get("trigger_id"), modal_for(value.a, c, meta, deps))
             await ack()
             return
         await ack()

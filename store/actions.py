@@ -270,6 +270,10 @@ class Operations:
         if trial and not (auditor and auditor.strip()):
             raise InvalidInput("A trial needs the user account that receives the Auditor role.")
         auditor = check_email(auditor, "Auditor") if auditor and auditor.strip() else None
+        if data_center not in self.platform.data_centers:
+            raise InvalidInput(
+                f"{self.platform.name} cannot provision in the {data_center.label} data center."
+            )
         async with self.db.transaction() as s:
             await self._begin(s, actor, action)
             c = await self._customer(s, customer_id, version, action)

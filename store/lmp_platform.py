@@ -74,6 +74,7 @@ def _code(dc: DataCenter | None) -> str:
 
 class LmpPlatform:
     name = "LMP"
+    data_centers = tuple(LMP_DATA_CENTERS)
 
     def __init__(self, client: LmpClient, ledger: LocalLedger | None = None) -> None:
         self.client = client

@@ -51,6 +51,7 @@ OPERATIONS = (
 
 class Platform(Protocol):
     name: str
+    data_centers: tuple[DataCenter, ...]  # where it can provision
 
     def carried_out_by(self, operation: str) -> str:
         """Who really does `operation` (one of OPERATIONS), as the audit entry says it."""
@@ -92,6 +93,7 @@ class LocalLedger:
     """The bot's own record as the platform: every action succeeds and is dated here."""
 
     name = "local ledger"
+    data_centers = tuple(DataCenter)
 
     def __init__(self, clock: Callable[[], dt.datetime] = utcnow) -> None:
         self.clock = clock

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 
@@ -291,3 +292,15 @@ async def test_taken_name_never_reaches_lmp(team: BotHarness, lmp: LmpStandIn) -
     refused = await submit(team, opened_view(opened.payload), form, user=OPS)
     assert refused.json["errors"]["company"] == "Acme is already a customer."
     assert lmp.calls("POST") == []
+
+
+async def test_modal_offers_only_lmps_data_centers(team: BotHarness, lmp: LmpStandIn) -> None:
+    cid = await lmp_customer(team, lmp, "Acme")
+    view = await open_provision(team, "acme")
+    select_dc = next(b for b in view["blocks"] if b.get("block_id") == "data_center")
+    offered = [o["value"] for o in select_dc["element"]["options"]]
+    assert offered == ["us", "eu", "sg", "jp", "au", "in", "mea", "ca", "uk"]
+    forged = await submit(team, view, {"data_center": "za", "auditor": None}, user=OPS)
+    assert forged.json["response_action"] == "update"
+    assert "LMP cannot provision in the South Africa data center" in json.dumps(forged.json)
+    assert (await row(team, cid)).status is Status.NOT_PROVISIONED and lmp.calls("POST") == []
