@@ -339,6 +339,19 @@ async def _in_time(
     return task.result()
 
 
+async def _show_waiting(
+    deps: Deps, actor: Actor, customer_id: int, hook: AsyncWebhookClient
+) -> None:
+    try:
+        async with deps.db.session() as s:
+            c = await get_customer(s, actor, customer_id)
+        waiting = f"⏳ Provisioning {c.company} through {deps.ops.platform.name}…"
+        message = done(waiting, await card(deps, actor, c))
+        await hook.send(response_type="ephemeral", replace_original=True, **message.payload())
+    except Exception:  # the outcome is still shown when the platform answers
+        log.exception("could not show a provisioning in progress")
+
+
 async def _finish_later(
     deps: Deps,
     client: AsyncWebClient,
@@ -351,12 +364,7 @@ async def _finish_later(
     hook = AsyncWebhookClient(meta.ru) if meta.ru else None
     try:
         if hook is not None and busy.customer_id is not None:
-            async with deps.db.session() as s:
-                c = await get_customer(s, actor, busy.customer_id)
-            waiting = f"⏳ Provisioning {c.company} through {deps.ops.platform.name}…"
-            await hook.send(
-                replace_original=True, **done(waiting, await card(deps, actor, c)).payload()
-            )
+            await _show_waiting(deps, actor, busy.customer_id, hook)
         try:
             c = await busy.task
         except OverviewError as e:

@@ -159,7 +159,12 @@ class LmpClient:
                 continue
             log.debug("LMP %s %s -> %s (trace %s)", method, path, status, headers["x-traceid"])
             if status < 400:
-                return json.loads(raw) if raw.strip() else {}
+                try:
+                    return json.loads(raw) if raw.strip() else {}
+                except ValueError:
+                    raise LmpError(
+                        f"LMP answered {status} with something that is not JSON."
+                    ) from None
             if (status == 429 or status >= 500) and attempt < RETRIES:
                 await asyncio.sleep(self._delay(attempt, retry_after))
                 continue
@@ -189,7 +194,7 @@ class LmpClient:
                     "limit": PAGE_LIMIT,
                 },
             )
-            rows = data.get("customers") or [] if isinstance(data, dict) else []
+            rows = (data.get("customers") or []) if isinstance(data, dict) else []
             for row in rows:
                 if isinstance(row, dict):
                     yield row

@@ -162,3 +162,9 @@ async def test_secret_key_never_logged_or_shown(
     assert "LMP GET /LMPI/v3/customers -> 200" in caplog.text  # the log did capture requests
     for text in (caplog.text, repr(client), str(e.value)):
         assert SECRET_KEY not in text
+
+
+async def test_a_200_that_is_not_json_is_a_plain_error(lmp: LmpStandIn, client: LmpClient) -> None:
+    lmp.faults.append(Fault(200, "<html>maintenance</html>", "text/html"))
+    with pytest.raises(LmpError, match="LMP answered 200 with something that is not JSON"):
+        await client.request("GET", "/LMPI/v3/customers")
