@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -135,10 +137,10 @@ def _text_input(
     )
 
 
-def _data_centers(initial: DataCenter | None) -> InputBlock:
-    options = [
-        Option(value=dc.value, label=f"{dc.label} ({dc.value.upper()})") for dc in DataCenter
-    ]
+def _data_centers(
+    initial: DataCenter | None, choices: Sequence[DataCenter] = tuple(DataCenter)
+) -> InputBlock:
+    options = [Option(value=dc.value, label=f"{dc.label} ({dc.value.upper()})") for dc in choices]
     chosen = next((o for o in options if initial and o.value == initial.value), None)
     return InputBlock(
         block_id=Field.DATA_CENTER.value,
@@ -187,7 +189,14 @@ def add_modal(meta: ModalMeta) -> View:
     )
 
 
-def provision_modal(c: Customer, meta: ModalMeta, *, trial: bool) -> View:
+def provision_modal(
+    c: Customer,
+    meta: ModalMeta,
+    *,
+    trial: bool,
+    data_centers: Sequence[DataCenter] = tuple(DataCenter),
+) -> View:
+    """`data_centers`: the ones the partner platform can provision in."""
     intro = (
         f"Start a free {TRIAL_DAYS}-day Vision One trial for *{esc(c.company)}*."
         if trial
@@ -205,7 +214,7 @@ def provision_modal(c: Customer, meta: ModalMeta, *, trial: bool) -> View:
         "Start free trial" if trial else "Provision Vision One",
         "Start free trial" if trial else "Start paid license",
         meta,
-        [section(intro), _data_centers(c.data_center), auditor],
+        [section(intro), _data_centers(c.data_center, data_centers), auditor],
     )
 
 

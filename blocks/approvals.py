@@ -64,9 +64,7 @@ def _summary(a: Approval, c: Customer, partner: PartnerType) -> list[Block]:
             fields=[
                 MarkdownTextObject(text=f"*Company*\n{esc(clip(c.company, 200))}"),
                 MarkdownTextObject(text=f"*Vision One status*\n{c.status.label}"),
-                MarkdownTextObject(
-                    text=f"*Created*\n{'manually' if c.origin.value == 'manual' else 'by import'}"
-                ),
+                MarkdownTextObject(text=f"*Created*\n{c.origin.label}"),
                 MarkdownTextObject(text=f"*Requested*\n{when(a.requested_at)}"),
             ]
         ),

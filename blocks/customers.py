@@ -80,6 +80,8 @@ def _page_button(label: str, value: ListPageValue) -> ButtonElement:
 
 
 def console_url(c: Customer) -> str | None:
+    if c.status in CONSOLE_STATUSES and c.service_url:
+        return c.service_url  # the link the platform gave when it provisioned
     if c.status in CONSOLE_STATUSES and c.data_center is not None:
         return c.data_center.console_url
     return None
@@ -107,7 +109,9 @@ def customer_card(
         HeaderBlock(text=PlainTextObject(text=clip(c.company, 150))),
         SectionBlock(fields=[MarkdownTextObject(text=f"*{k}*\n{v}") for k, v in fields]),
     ]
-    facts = ["Created manually" if c.origin.value == "manual" else "Imported"]
+    facts = [c.origin.label]
+    if c.lmp_missing_since is not None:
+        facts.append(f"⚠️ No longer listed by LMP since {c.lmp_missing_since:%Y-%m-%d}")
     if c.data_center is not None:
         facts.append(f"Data center: {c.data_center.label}")
     if c.trial_extensions:

@@ -26,11 +26,13 @@ examples:
   overview-bot access grant U0123ABCD operator
   overview-bot audit export --format csv --since 2026-12-01 > audit.csv
   overview-bot digest run --force          # post today's digests now
+  overview-bot lmp sync                    # upsert customers from Trend's LMP now
   overview-bot db upgrade
 
 Settings come from the environment and .env: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET,
 SLACK_APP_TOKEN, DATABASE_URL (default sqlite+aiosqlite:///overview.db), HOST, PORT,
-BOT_ADMINS, DEFAULT_ROLE, LOG_LEVEL, SLACK_API_URL.
+BOT_ADMINS, DEFAULT_ROLE, LOG_LEVEL, SLACK_API_URL, LMPI_URL, LMPI_ACCESS_TOKEN,
+LMPI_SECRET_KEY, LMP_SYNC_INTERVAL_MINUTES.
 """
 
 
@@ -89,6 +91,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--channel", metavar="C0123ABCD", help="only this channel's digest")
     run.add_argument("--force", action="store_true", help="post today's even if already posted")
     dig.add_parser("list", help="list subscribed channels")
+
+    lmp = sub.add_parser(
+        "lmp",
+        help="Trend's Licensing Management Platform (needs LMPI_ACCESS_TOKEN, LMPI_SECRET_KEY)",
+    ).add_subparsers(dest="lmp_command", metavar="ACTION", required=True)
+    lmp.add_parser(
+        "sync",
+        help="upsert every LMP customer now; ones LMP no longer lists are kept and reported",
+    )
 
     aud = sub.add_parser("audit", help="the audit log").add_subparsers(
         dest="audit_command", metavar="ACTION", required=True
@@ -233,6 +244,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(
                 _with_db(settings, lambda db: export_audit(db, args.format, args.since, sys.stdout))
             )
+        elif args.command == "lmp":
+            from bot.lmp import run_sync
+
+            return asyncio.run(_with_db(settings, lambda db: run_sync(db, settings)))
         elif args.command == "access":
             return asyncio.run(_with_db(settings, lambda db: _access(db, args, settings)))
     except (SettingsError, StartupError) as e:

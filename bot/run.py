@@ -12,8 +12,10 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
+from blocks.message import Message
 from bot.app import create_app
 from bot.digests import DigestPoster, digest_client
+from bot.lmp import lmp_client, make_platform, sync_job
 from bot.scheduler import Scheduler
 from bot.server import build_web_app
 from bot.settings import Settings
@@ -23,7 +25,6 @@ from store.actions import Operations
 from store.db import Database
 from store.digests import Digests
 from store.migrate import upgrade
-from store.platform import LocalLedger
 
 log = logging.getLogger("overview")
 APPROVAL_SWEEP_SECONDS = 60
@@ -37,6 +38,7 @@ class StartupError(Exception):
 
 
 async def prepare(settings: Settings) -> tuple[Database, Deps, AsyncApp]:
+    client = lmp_client(settings)  # a missing half of the LMP credentials stops here
     db = Database(settings.database_url)
     try:
         await upgrade(db)
@@ -45,7 +47,7 @@ async def prepare(settings: Settings) -> tuple[Database, Deps, AsyncApp]:
         raise StartupError(f"DATABASE_URL: cannot open or migrate the database: {e}") from None
     ops = Operations(
         db,
-        LocalLedger(),
+        make_platform(client),
         settings.partner_type,
         approval_ttl=dt.timedelta(hours=settings.approval_ttl_hours),
     )
@@ -55,7 +57,9 @@ async def prepare(settings: Settings) -> tuple[Database, Deps, AsyncApp]:
         ops=ops,
         digests=Digests(db),
         approvals_channel=settings.approvals_channel,
+        lmp=client,
     )
+    log.info("partner platform: %s", ops.platform.name)
     app = create_app(settings, deps)
     try:
         auth = await app.client.auth_test()
@@ -79,6 +83,16 @@ def start_jobs(deps: Deps, app: AsyncApp, settings: Settings) -> Scheduler:
         deps.db, deps.digests, digest_client(settings.slack_bot_token, settings.slack_api_url)
     )
     jobs.start(DIGEST_CHECK_SECONDS, "digests", poster.run)
+    client = deps.lmp
+    if client is not None:
+        channel = deps.approvals_channel
+
+        async def tell(message: Message) -> None:
+            if channel is not None:
+                await app.client.chat_postMessage(channel=channel, **message.payload())
+
+        minutes = settings.lmp_sync_interval_minutes
+        jobs.start(minutes * 60, "LMP customer sync", lambda: sync_job(deps.db, client, tell))
     return jobs
 
 
@@ -113,6 +127,7 @@ async def serve(settings: Settings) -> None:
         await jobs.stop()
         await runner.cleanup()
         await deps.drain()
+        await deps.close()
         await db.close()
 
 
@@ -129,4 +144,5 @@ async def socket(settings: Settings) -> None:
         await jobs.stop()
         await handler.close_async()
         await deps.drain()
+        await deps.close()
         await db.close()

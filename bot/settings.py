@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -14,6 +14,7 @@ from store.access import AccessPolicy, check_user_id
 from store.db import DEFAULT_URL
 from store.enums import PartnerType, Role
 from store.errors import InvalidInput
+from store.lmp import DEFAULT_URL as LMP_URL
 
 SLACK_API = "https://slack.com/api/"
 
@@ -32,6 +33,10 @@ HINTS = {
     "PARTNER_TYPE": "use msp (managed service provider) or dfir (incident response)",
     "APPROVALS_CHANNEL": "give a channel ID such as C0123ABCD, or leave it unset",
     "APPROVAL_TTL_HOURS": "give a number of hours from 1 to 720",
+    "LMPI_URL": "leave it unset for https://cspi.trendmicro.com, or give an https URL",
+    "LMPI_ACCESS_TOKEN": "ask your Trend Micro channel account manager for the LMPI access token",
+    "LMPI_SECRET_KEY": "ask your Trend Micro channel account manager for the LMPI secret key",
+    "LMP_SYNC_INTERVAL_MINUTES": "give a number of minutes from 1 to 10080",
 }
 
 
@@ -61,6 +66,32 @@ class Settings(BaseSettings):
     partner_type: PartnerType = PartnerType.MSP
     approvals_channel: str | None = None
     approval_ttl_hours: int = Field(default=24, ge=1, le=720)
+    # Trend's Licensing Management Platform; without token and key the local ledger stays.
+    lmpi_url: str = LMP_URL
+    lmpi_access_token: str | None = None
+    lmpi_secret_key: SecretStr | None = None
+    lmp_sync_interval_minutes: int = Field(default=60, ge=1, le=10080)
+
+    @field_validator("lmpi_url")
+    @classmethod
+    def _lmpi_url(cls, v: str) -> str:
+        if not v.startswith(("https://", "http://")):
+            raise ValueError("is not an http(s) URL")
+        return v.rstrip("/")
+
+    @field_validator("lmpi_access_token")
+    @classmethod
+    def _lmpi_token(cls, v: str | None) -> str | None:
+        return v.strip() or None if v else None
+
+    @field_validator("lmpi_secret_key")
+    @classmethod
+    def _lmpi_key(cls, v: SecretStr | None) -> SecretStr | None:
+        return v if v is not None and v.get_secret_value().strip() else None
+
+    @property
+    def lmp_configured(self) -> bool:
+        return bool(self.lmpi_access_token and self.lmpi_secret_key)
 
     @field_validator("partner_type", mode="before")
     @classmethod

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 import re
+from collections.abc import Coroutine
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -50,6 +53,19 @@ SUBCOMMANDS = {
     "disconnect": Action.REQUEST_DISCONNECT,
 }
 TRIGGER_GONE = {"expired_trigger_id", "trigger_expired", "invalid_trigger_id"}
+log = logging.getLogger("overview.actions")
+
+
+class StillWorking(Exception):
+    """The platform has not answered within the ack budget; `task` finishes the work."""
+
+    def __init__(
+        self, task: asyncio.Task[Customer], customer_id: int | None, callback: ModalId
+    ) -> None:
+        super().__init__("still working")
+        self.task = task
+        self.customer_id = customer_id
+        self.callback = callback
 
 
 async def card(deps: Deps, actor: Actor, c: Customer) -> Message:
@@ -71,11 +87,10 @@ async def open_modal(client: AsyncWebClient, trigger_id: object, view: View) -> 
         raise
 
 
-def modal_for(action: Action, c: Customer, meta: ModalMeta) -> View:
-    if action is Action.PROVISION:
-        return provision_modal(c, meta, trial=False)
-    if action is Action.START_TRIAL:
-        return provision_modal(c, meta, trial=True)
+def modal_for(action: Action, c: Customer, meta: ModalMeta, deps: Deps) -> View:
+    if action in (Action.PROVISION, Action.START_TRIAL):
+        trial = action is Action.START_TRIAL
+        return provision_modal(c, meta, trial=trial, data_centers=deps.ops.platform.data_centers)
     if action is Action.CONNECT:
         return connect_modal(c, meta)
     return accounts_modal(c, meta)
@@ -108,7 +123,9 @@ async def action_command(req: CommandRequest) -> Message | None:
         meta = ModalMeta(
             id=c.id, v=c.version, ch=channel_of(req.body), ru=_url(req.body.get("response_url"))
         )
-        await open_modal(req.context.client, req.body.get("trigger_id"), modal_for(action, c, meta))
+        await open_modal(
+            req.context.client, req.body.get("trigger_id"), modal_for(action, c, meta, deps)
+        )
         return None
     return action_prompt(c, action, deps.ops.partner)
 
@@ -140,7 +157,7 @@ async def on_card_button(
             meta = ModalMeta(
                 id=c.id, v=c.version, ch=channel_of(body), ru=_url(body.get("response_url"))
             )
-            await open_modal(client, body.get("trigger_id"), modal_for(value.a, c, meta))
+            await open_modal(client, body.get("trigger_id"), modal_for(value.a, c, meta, deps))
             await ack()
             return
         await ack()
@@ -243,11 +260,11 @@ async def on_submit(
                 await ack(response_action="errors", errors=errors)
                 return
             try:
-                c = await ops.add_customer(actor, company, sign_in, licence)
+                c = await _in_time(deps, ops.add_customer(actor, company, sign_in, licence))
             except InvalidInput as e:  # name taken or too long: say so next to the name
                 await ack(response_action="errors", errors={Field.COMPANY.value: e.message})
                 return
-            notice = f"✅ Added {c.company} (created manually, not provisioned yet)."
+            notice = _submitted_notice(callback, c)
         else:
             if meta.id is None or meta.v is None:
                 raise InvalidInput("That form is out of date. Run the command again.")
@@ -259,6 +276,11 @@ async def on_submit(
             notice = _submitted_notice(callback, c)
     except OverviewError as e:
         await ack(response_action="update", view=notice_view("Nothing was done", e.message))
+        return
+    except StillWorking as busy:
+        # A slow platform: close the form now, show "Provisioning…", finish in the background.
+        await ack()
+        deps.spawn(_finish_later(deps, client, actor, busy, meta, who_of(context, body)))
         return
     await ack()
     refresh_later(deps, client, who_of(context, body, meta.ch))
@@ -292,7 +314,8 @@ async def _submit_customer_modal(
             )
         if errors:
             return None
-        return await ops.provision(actor, cid, version, dc, auditor, trial=trial)
+        provision = ops.provision(actor, cid, version, dc, auditor, trial=trial)
+        return await _in_time(deps, provision, cid, callback)
     sign_in = _email(values, Field.SIGN_IN, "sign-in", errors)
     if sign_in is None and Field.SIGN_IN.value not in errors:
         errors[Field.SIGN_IN.value] = "The customer needs a sign-in account."
@@ -302,10 +325,68 @@ async def _submit_customer_modal(
     return await ops.update_accounts(actor, cid, version, sign_in, primary)
 
 
+async def _in_time(
+    deps: Deps,
+    work: Coroutine[Any, Any, Customer],
+    customer_id: int | None = None,
+    callback: ModalId = ModalId.ADD,
+) -> Customer:
+    """`work`'s result if it ends within the ack budget, else StillWorking to finish later."""
+    task = deps.start(work)
+    await asyncio.wait({task}, timeout=deps.ack_budget)
+    if not task.done():
+        raise StillWorking(task, customer_id, callback)
+    return task.result()
+
+
+async def _show_waiting(
+    deps: Deps, actor: Actor, customer_id: int, hook: AsyncWebhookClient
+) -> None:
+    try:
+        async with deps.db.session() as s:
+            c = await get_customer(s, actor, customer_id)
+        waiting = f"⏳ Provisioning {c.company} through {deps.ops.platform.name}…"
+        message = done(waiting, await card(deps, actor, c))
+        await hook.send(response_type="ephemeral", replace_original=True, **message.payload())
+    except Exception:  # the outcome is still shown when the platform answers
+        log.exception("could not show a provisioning in progress")
+
+
+async def _finish_later(
+    deps: Deps,
+    client: AsyncWebClient,
+    actor: Actor,
+    busy: StillWorking,
+    meta: ModalMeta,
+    who: Who,
+) -> None:
+    """Show the card as Provisioning…, wait for the platform, then show how it ended."""
+    hook = AsyncWebhookClient(meta.ru) if meta.ru else None
+    try:
+        if hook is not None and busy.customer_id is not None:
+            await _show_waiting(deps, actor, busy.customer_id, hook)
+        try:
+            c = await busy.task
+        except OverviewError as e:
+            if hook is not None:
+                await hook.send(response_type="ephemeral", replace_original=False, text=e.message)
+            return
+        refresh_later(deps, client, who)
+        if hook is not None:
+            message = done(_submitted_notice(busy.callback, c), await card(deps, actor, c))
+            replace = busy.callback is not ModalId.ADD
+            await hook.send(
+                response_type="ephemeral", replace_original=replace, **message.payload()
+            )
+    except Exception:  # nobody is waiting on this task: log rather than lose it
+        log.exception("could not finish showing a provisioning")
+
+
 def _submitted_notice(callback: ModalId, c: Customer) -> str:
     if c.status.value == "failed":
         return f"⚠️ Provisioning {c.company} failed: {c.status_detail}. Use Retry to try again."
     return {
+        ModalId.ADD: f"✅ Added {c.company} (created manually, not provisioned yet).",
         ModalId.PROVISION: f"✅ Provisioned Vision One for {c.company}.",
         ModalId.TRIAL: f"✅ Started a free trial for {c.company}.",
         ModalId.CONNECT: f"✅ Connected {c.company}'s Vision One.",

@@ -14,6 +14,7 @@ from store.access import AccessPolicy, Actor, Who, resolve_actor
 from store.actions import Operations
 from store.db import Database
 from store.digests import Digests
+from store.lmp import LmpClient
 from store.models import utcnow
 
 CONTEXT_KEY = "overview_deps"
@@ -28,20 +29,30 @@ class Deps:
     approvals_channel: str | None = None  # None: the channel the request was made in
     clock: Callable[[], dt.datetime] = utcnow
     # Work that outlives its request (a slow reply finished after the ack).
-    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     ack_budget: float = 2.0  # seconds; Slack's hard limit is 3
+    lmp: LmpClient | None = None  # Trend's LMP, when configured
 
     def today(self) -> dt.date:
         return self.clock().date()
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(coro)
+        self.start(coro)
+
+    def start(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        """Run `coro` to its end even if the request that started it ends first."""
+        task: asyncio.Task[Any] = asyncio.create_task(coro)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
+        return task
+
+    async def close(self) -> None:
+        if self.lmp is not None:
+            await self.lmp.close()
 
     async def drain(self) -> None:
-        if self.tasks:
-            await asyncio.gather(*self.tasks, return_exceptions=True)
+        while self.tasks:  # tasks may start others (a finished provisioning refreshes Home)
+            await asyncio.gather(*list(self.tasks), return_exceptions=True)
 
 
 def deps_of(context: AsyncBoltContext) -> Deps:

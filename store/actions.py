@@ -24,7 +24,7 @@ from store.enums import Action, ApprovalStatus, LicenseType, Origin, PartnerType
 from store.errors import AccessDenied, InvalidInput, NotFound, OverviewError
 from store.models import ActionChannel, Approval, Customer, utcnow
 from store.names import clean_company, company_key
-from store.platform import EXTENSION_DAYS, Platform, PlatformError
+from store.platform import EXTENSION_DAYS, Licence, Platform, PlatformError
 from store.regions import DataCenter
 from store.rules import ROLE_NEEDED, not_offered, offered, why_not
 
@@ -192,16 +192,25 @@ class Operations:
             raise InvalidInput(
                 "Add the customer as Annual or Monthly, then assign the NFR licence."
             )
+        key = company_key(name)
+        # Checked before the platform is asked, and again in the transaction that writes:
+        # a slow platform call holds no database lock.
+        async with self.db.session() as s:
+            await self._begin(s, actor, Action.ADD)
+            await self._name_free(s, key)
+        try:
+            platform_id = await self.platform.create_customer(name, email)
+        except PlatformError as e:
+            raise InvalidInput(f"The partner platform refused: {e.message}") from None
+        by = self.platform.carried_out_by("create_customer")
+        taken = f"{name} is already a customer." + (
+            f" ({by} created it as {platform_id} meanwhile; a sync links them.)"
+            if platform_id
+            else ""
+        )
         async with self.db.transaction() as s:
             await self._begin(s, actor, Action.ADD)
-            key = company_key(name)
-            existing = await s.scalar(select(Customer).where(Customer.company_key == key))
-            if existing is not None:
-                raise InvalidInput(f"{existing.company} is already a customer.")
-            try:
-                await self.platform.create_customer(name, email)
-            except PlatformError as e:
-                raise InvalidInput(f"The partner platform refused: {e.message}") from None
+            await self._name_free(s, key, taken)
             now = self.clock()
             c = Customer(
                 company=name,
@@ -216,16 +225,29 @@ class Operations:
                 trial_extensions=0,
                 is_nfr=False,
                 v1_connected=False,
+                lmp_customer_id=platform_id,
             )
             s.add(c)
             try:
                 await s.flush()
             except IntegrityError:
-                raise InvalidInput(f"{name} is already a customer.") from None
+                raise InvalidInput(taken) from None
             await audit.record(
-                s, actor, Action.ADD, customer=c, before=None, after=audit.state(c), at=now
+                s,
+                actor,
+                Action.ADD,
+                customer=c,
+                before=None,
+                after=audit.state(c),
+                detail=f"created in {by} as {platform_id}" if platform_id else None,
+                at=now,
             )
             return c
+
+    async def _name_free(self, s: AsyncSession, key: str, taken: str | None = None) -> None:
+        existing = await s.scalar(select(Customer).where(Customer.company_key == key))
+        if existing is not None:
+            raise InvalidInput(taken or f"{existing.company} is already a customer.")
 
     # --- provision and trials ---------------------------------------------------------
 
@@ -248,6 +270,10 @@ class Operations:
         if trial and not (auditor and auditor.strip()):
             raise InvalidInput("A trial needs the user account that receives the Auditor role.")
         auditor = check_email(auditor, "Auditor") if auditor and auditor.strip() else None
+        if data_center not in self.platform.data_centers:
+            raise InvalidInput(
+                f"{self.platform.name} cannot provision in the {data_center.label} data center."
+            )
         async with self.db.transaction() as s:
             await self._begin(s, actor, action)
             c = await self._customer(s, customer_id, version, action)
@@ -262,6 +288,7 @@ class Operations:
                 auditor_account=auditor,
                 status_detail=None,
             )
+        by = self.platform.carried_out_by("provision")
         try:
             licence = await self.platform.provision(c, data_center, auditor, trial=trial)
         except PlatformError as e:
@@ -278,7 +305,7 @@ class Operations:
                     actor,
                     action,
                     c,
-                    detail=f"failed: {failure}"[:500],
+                    detail=f"failed at {by}: {failure}"[:500],
                     status=Status.FAILED,
                     status_detail=failure[:500],
                 )
@@ -288,14 +315,15 @@ class Operations:
                 "expiration_date": licence.expires,
                 "v1_connected": True,
             }
+            if licence.console_url:
+                values["service_url"] = licence.console_url
             if trial:
                 values |= {"trial_start_date": licence.start, "trial_extensions": 0}
             if c.primary_user_account is None and c.sign_in_account:
                 # The console creates the Primary User Account at first provisioning.
                 values["primary_user_account"] = c.sign_in_account
-            return await self._apply(
-                s, actor, action, c, detail=f"done by {self.platform.name}", **values
-            )
+            detail = f"done by {by}" + (f": {licence.note}" if licence.note else "")
+            return await self._apply(s, actor, action, c, detail=detail, **values)
 
     async def extend_trial(self, actor: Actor, customer_id: int, version: int) -> Customer:
         async with self.db.transaction() as s:
@@ -307,21 +335,50 @@ class Operations:
                 actor,
                 Action.EXTEND_TRIAL,
                 c,
+                detail=self._by("extend_trial"),
                 expiration_date=expires,
                 trial_extensions=c.trial_extensions + 1,
             )
 
     async def assign_nfr(self, actor: Actor, customer_id: int, version: int) -> Customer:
+        """Claim (bump the version, so a second click is stale), ask the platform outside
+        any transaction, then record its answer if nothing changed meanwhile."""
         async with self.db.transaction() as s:
             await self._begin(s, actor, Action.ASSIGN_NFR)
             c = await self._customer(s, customer_id, version, Action.ASSIGN_NFR)
-            licence = await self._platform(self.platform.assign_nfr(c))
+            await self._change(s, c)
+        claimed = c.version
+        licence = await self._platform(self.platform.assign_nfr(c))
+        by = self._by("assign_nfr", licence.note)
+        try:
+            return await self._record_nfr(actor, customer_id, claimed, licence, by)
+        except OverviewError as e:  # the platform did it: that must not go unrecorded
+            async with self.db.transaction() as s:
+                await audit.record(
+                    s,
+                    actor,
+                    Action.ASSIGN_NFR,
+                    customer=await s.get(Customer, customer_id),
+                    detail=f"{by}; not recorded here: {e.message}"[:1000],
+                    at=self.clock(),
+                )
+            raise InvalidInput(
+                f"The platform assigned the NFR licence ({by}), but it could not be "
+                f"recorded: {e.message}"
+            ) from None
+
+    async def _record_nfr(
+        self, actor: Actor, customer_id: int, version: int, licence: Licence, by: str
+    ) -> Customer:
+        async with self.db.transaction() as s:
+            c = await self._customer(s, customer_id, version, Action.ASSIGN_NFR)
             try:
                 return await self._apply(
                     s,
                     actor,
                     Action.ASSIGN_NFR,
                     c,
+                    detail=by,
                     is_nfr=True,
                     license_type=LicenseType.MONTHLY_NFR,
                     license_start_date=licence.start,
@@ -340,7 +397,9 @@ class Operations:
             values: dict[str, Any] = {"v1_connected": True, "data_center": data_center}
             if c.status in (Status.NOT_PROVISIONED, Status.FAILED, Status.EXPIRED):
                 values["status"] = Status.ACTIVE
-            return await self._apply(s, actor, Action.CONNECT, c, **values)
+            return await self._apply(
+                s, actor, Action.CONNECT, c, detail=self._by("connect"), **values
+            )
 
     async def update_accounts(
         self,
@@ -362,7 +421,14 @@ class Operations:
             c = await self._customer(s, customer_id, version, Action.UPDATE_SIGN_IN)
             if sign_in is not None and sign_in != c.sign_in_account:
                 await self._platform(self.platform.update_sign_in(c, sign_in))
-                await self._apply(s, actor, Action.UPDATE_SIGN_IN, c, sign_in_account=sign_in)
+                await self._apply(
+                    s,
+                    actor,
+                    Action.UPDATE_SIGN_IN,
+                    c,
+                    detail=self._by("update_sign_in"),
+                    sign_in_account=sign_in,
+                )
             if primary_user is not None and primary_user != c.primary_user_account:
                 await self._platform(self.platform.set_primary_user(c, primary_user))
                 detail = "created" if c.primary_user_account is None else "ownership transferred"
@@ -371,10 +437,14 @@ class Operations:
                     actor,
                     Action.SET_PRIMARY_USER,
                     c,
-                    detail=detail,
+                    detail=f"{detail}; {self._by('set_primary_user')}",
                     primary_user_account=primary_user,
                 )
             return c
+
+    def _by(self, operation: str, note: str | None = None) -> str:
+        """The audit detail naming who carried `operation` out, and what it answered."""
+        return f"by {self.platform.carried_out_by(operation)}" + (f": {note}" if note else "")
 
     async def _platform(self, call: Any) -> Any:
         try:
@@ -495,7 +565,7 @@ class Operations:
                     Action.DISCONNECT,
                     c,
                     approval_id=a.id,
-                    detail=f"requested by {a.requested_by_name}",
+                    detail=f"requested by {a.requested_by_name}; {self._by('disconnect')}",
                     status=Status.DISCONNECTED,
                 )
             return Decision(a, c)

@@ -30,6 +30,9 @@ TRACKED = (
     "auditor_account",
     "v1_connected",
     "v1_company_id",
+    "lmp_customer_id",
+    "service_url",
+    "lmp_missing_since",
 )
 
 

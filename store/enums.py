@@ -60,6 +60,11 @@ _LEVEL_LABELS = {lv: lv.value.capitalize() for lv in Level}
 class Origin(enum.StrEnum):
     MANUAL = "manual"
     IMPORTED = "imported"
+    LMP = "lmp"  # synced from Trend's Licensing Management Platform
+
+    @property
+    def label(self) -> str:
+        return {"manual": "Created manually", "imported": "Imported", "lmp": "From LMP"}[self.value]
 
 
 class Role(enum.StrEnum):
@@ -138,6 +143,7 @@ class Action(enum.StrEnum):
     DISALLOW_CHANNEL = "disallow_channel"
     SUBSCRIBE_DIGEST = "subscribe_digest"
     UNSUBSCRIBE_DIGEST = "unsubscribe_digest"
+    LMP_SYNC = "lmp_sync"
 
     @property
     def label(self) -> str:

@@ -120,6 +120,11 @@ class Customer(Base):
     # What the partner platform said when provisioning last failed. (Declared last, as
     # migration 0002 added it: the SELECT then matches the table's own column order.)
     status_detail: Mapped[str | None] = mapped_column(String(500))
+    # Trend's Licensing Management Platform (migration 0005): the customer's LMP id, its
+    # Vision One console link, and since when LMP no longer lists it (never deleted silently).
+    lmp_customer_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    service_url: Mapped[str | None] = mapped_column(String(500))
+    lmp_missing_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     snapshots: Mapped[list[RiskSnapshot]] = relationship(
         back_populates="customer", cascade="all, delete-orphan", passive_deletes=True

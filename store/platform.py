@@ -2,7 +2,7 @@
 
 Operations call it inside their transaction and record what it returns. The default is
 the local ledger, which decides dates itself; Trend's Licensing Management Platform API
-(domain.md 3b) can stand behind the same interface later.
+(domain.md 3b) stands behind the same interface in store/lmp_platform.py.
 """
 
 from __future__ import annotations
@@ -33,10 +33,29 @@ class Licence:
     start: dt.date
     expires: dt.date | None
     console_url: str | None = None
+    note: str | None = None  # what the platform answered, for the audit entry
+
+
+# The operations a platform carries out, by the names carried_out_by() is asked about.
+OPERATIONS = (
+    "create_customer",
+    "provision",
+    "extend_trial",
+    "assign_nfr",
+    "connect",
+    "update_sign_in",
+    "set_primary_user",
+    "disconnect",
+)
 
 
 class Platform(Protocol):
     name: str
+    data_centers: tuple[DataCenter, ...]  # where it can provision
+
+    def carried_out_by(self, operation: str) -> str:
+        """Who really does `operation` (one of OPERATIONS), as the audit entry says it."""
+        ...
 
     async def create_customer(self, company: str, sign_in: str | None) -> str | None:
         """Create the customer's platform account; returns its platform id if it has one."""
@@ -74,9 +93,13 @@ class LocalLedger:
     """The bot's own record as the platform: every action succeeds and is dated here."""
 
     name = "local ledger"
+    data_centers = tuple(DataCenter)
 
     def __init__(self, clock: Callable[[], dt.datetime] = utcnow) -> None:
         self.clock = clock
+
+    def carried_out_by(self, operation: str) -> str:
+        return self.name
 
     def _today(self) -> dt.date:
         return self.clock().date()

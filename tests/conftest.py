@@ -19,6 +19,7 @@ from bot.settings import Settings, load_settings
 from store.db import Database
 from store.migrate import upgrade
 from tests.harness import ADMIN, APPROVER, OPS, SECRET, BotHarness
+from tests.lmp_standin import LmpStandIn
 from tests.slack_standin import SlackStandIn
 
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://127.0.0.1:5432/test")
@@ -112,6 +113,18 @@ async def slack() -> AsyncIterator[SlackStandIn]:
 
 
 @pytest.fixture
+async def lmp() -> AsyncIterator[LmpStandIn]:
+    """A local stand-in of Trend's LMPI that checks every signature."""
+    standin = LmpStandIn()
+    await standin.start()
+    try:
+        yield standin
+    finally:
+        await standin.stop()
+    assert not standin.problems, standin.problems
+
+
+@pytest.fixture
 def bot_settings(db_url: str, slack: SlackStandIn) -> Settings:
     return load_settings(
         slack_bot_token="xoxb-test",
@@ -139,6 +152,7 @@ async def bot(bot_settings: Settings, slack: SlackStandIn) -> AsyncIterator[BotH
         finally:
             await runner.cleanup()
             await deps.drain()
+            await deps.close()
             await database.close()
 
 

@@ -183,9 +183,9 @@ async def test_accounts_need_vision_one(db: Database) -> None:
     c = await o.update_accounts(OPERATOR, b, c.version, None, "next@b.example")
     details = [(e.action, e.detail) for e in await entries(db)]
     assert details == [
-        (Action.UPDATE_SIGN_IN, None),
-        (Action.SET_PRIMARY_USER, "created"),
-        (Action.SET_PRIMARY_USER, "ownership transferred"),
+        (Action.UPDATE_SIGN_IN, "by local ledger"),
+        (Action.SET_PRIMARY_USER, "created; by local ledger"),
+        (Action.SET_PRIMARY_USER, "ownership transferred; by local ledger"),
     ]
 
 

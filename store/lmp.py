@@ -1,0 +1,223 @@
+"""Client for Trend's Licensing Management Platform API (LMPI, domain.md 3b).
+
+Every request is signed as Trend's sample does: posix time + METHOD + the request URI exactly
+as sent (path and encoded query) + Base64(MD5(body bytes)) when there is a body, HMAC-SHA256
+with the secret key. The secret is never logged, shown or put in an error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+from yarl import URL
+
+from store.platform import PlatformError
+
+log = logging.getLogger("overview.lmp")
+
+DEFAULT_URL = "https://cspi.trendmicro.com"
+PAGE_LIMIT = 100
+RETRIES = 4  # after the first try, for 429 and 5xx
+
+# What each 401 means, in words an operator can act on.
+AUTH_FAILURES = {
+    "signature": (
+        "LMP rejected the request signature: LMPI_SECRET_KEY does not match the access token."
+    ),
+    "accesstoken": "LMP does not know this access token: check LMPI_ACCESS_TOKEN.",
+    "posixtime": (
+        "LMP says this machine's clock is more than 15 minutes off: set the system clock right."
+    ),
+}
+
+
+def body_md5(body: bytes) -> str:
+    return base64.b64encode(
+        hashlib.md5(body).digest()
+    ).decode()  # Trend's algorithm, not for security
+
+
+def signature(secret: str, posix_time: int, method: str, uri: str, body: bytes | None) -> str:
+    """x-signature for one request; `uri` is the path and encoded query exactly as sent."""
+    message = f"{posix_time}{method.upper()}{uri}"
+    if body:
+        message += body_md5(body)
+    digest = hmac.new(secret.encode(), message.encode(), hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
+def query(params: Mapping[str, object]) -> str:
+    """The encoded query string, built once: it is signed and sent as the same bytes."""
+    return urlencode({k: str(v) for k, v in params.items() if v is not None})
+
+
+class LmpError(PlatformError):
+    """LMP answered with an error (or could not be reached); `message` is fit to show."""
+
+    def __init__(self, message: str, status: int | None = None, subject: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.subject = subject
+
+
+def _strip_html(text: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text)).strip()
+
+
+def explain(status: int, raw: bytes) -> LmpError:
+    """An LmpError from an error answer, JSON or text/html, in LMP's own words."""
+    text = raw.decode("utf-8", "replace")
+    subject = message = None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        subject = data.get("error_subject") or data.get("error_code")
+        message = data.get("error_message") or data.get("message")
+    if message is None and data is None:
+        message = _strip_html(text)[:300] or None
+    subject = str(subject) if subject else None
+    if status == 401:
+        key = (subject or message or "").lower()
+        for word, explanation in AUTH_FAILURES.items():
+            if word in key.replace("_", "").replace(" ", ""):
+                return LmpError(explanation, status, subject)
+        return LmpError(f"LMP refused the credentials ({subject or message or 'HTTP 401'}).")
+    words = ": ".join(str(p) for p in (subject, message) if p) or f"HTTP {status}"
+    return LmpError(f"LMP answered {status}: {words}"[:500], status, subject)
+
+
+@dataclass
+class LmpClient:
+    """One partner's LMPI access. `secret_key` stays in this object only."""
+
+    base_url: str
+    access_token: str
+    secret_key: str = field(repr=False)
+    clock: Callable[[], float] = time.time
+    backoff: float = 1.0  # seconds before the first retry; doubled each time
+    timeout: float = 60.0
+    session: aiohttp.ClientSession | None = field(default=None, repr=False)
+
+    async def close(self) -> None:
+        if self.session is not None:
+            await self.session.close()
+            self.session = None
+
+    def _session(self) -> aiohttp.ClientSession:
+        if self.session is None or self.session.closed:
+            self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
+        return self.session
+
+    def headers(self, method: str, uri: str, body: bytes | None) -> dict[str, str]:
+        now = int(self.clock())
+        return {
+            "x-access-token": self.access_token,
+            "x-posix-time": str(now),
+            "x-signature": signature(self.secret_key, now, method, uri, body),
+            "x-traceid": str(uuid.uuid4()),
+            "content-type": "application/json",
+        }
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, object] | None = None,
+        body: object | None = None,
+    ) -> Any:
+        """Send one signed request (retrying 429 and 5xx); the JSON answer, or LmpError."""
+        qs = query(params or {})
+        uri = f"{path}?{qs}" if qs else path
+        data = json.dumps(body, separators=(",", ":")).encode() if body is not None else None
+        url = URL(self.base_url.rstrip("/") + uri, encoded=True)
+        for attempt in range(RETRIES + 1):
+            # Signed afresh each try: a new trace id and the time of this very request.
+            headers = self.headers(method, uri, data)
+            try:
+                async with self._session().request(method, url, data=data, headers=headers) as resp:
+                    raw = await resp.read()
+                    status, retry_after = resp.status, resp.headers.get("Retry-After")
+            except (aiohttp.ClientError, TimeoutError) as e:
+                if attempt == RETRIES:
+                    raise LmpError(f"LMP could not be reached ({type(e).__name__}).") from None
+                await asyncio.sleep(self._delay(attempt, None))
+                continue
+            log.debug("LMP %s %s -> %s (trace %s)", method, path, status, headers["x-traceid"])
+            if status < 400:
+                try:
+                    return json.loads(raw) if raw.strip() else {}
+                except ValueError:
+                    raise LmpError(
+                        f"LMP answered {status} with something that is not JSON."
+                    ) from None
+            if (status == 429 or status >= 500) and attempt < RETRIES:
+                await asyncio.sleep(self._delay(attempt, retry_after))
+                continue
+            raise explain(status, raw)
+        raise AssertionError("unreachable")
+
+    def _delay(self, attempt: int, retry_after: str | None) -> float:
+        if retry_after and retry_after.strip().isdigit():
+            return min(float(retry_after), 60.0)
+        return float(self.backoff * 2**attempt)
+
+    # --- endpoints ---------------------------------------------------------------------
+
+    async def customers(
+        self, created_start: str, created_end: str
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every customer, following pages of PAGE_LIMIT."""
+        page, seen = 1, 0
+        while True:
+            data = await self.request(
+                "GET",
+                "/LMPI/v3/customers",
+                {
+                    "created_start": created_start,
+                    "created_end": created_end,
+                    "page": page,
+                    "limit": PAGE_LIMIT,
+                },
+            )
+            rows = (data.get("customers") or []) if isinstance(data, dict) else []
+            for row in rows:
+                if isinstance(row, dict):
+                    yield row
+            seen += len(rows)
+            paging = data.get("paging") if isinstance(data, dict) else None
+            total = paging.get("total") if isinstance(paging, dict) else None
+            if not rows or len(rows) < PAGE_LIMIT or (isinstance(total, int) and seen >= total):
+                return
+            page += 1
+
+    async def create_customer(self, company: dict[str, Any], contact: dict[str, Any]) -> str:
+        data = await self.request(
+            "POST", "/LMPI/v3/customers", body={"company": company, "contact": contact}
+        )
+        cid = data.get("customer_id") if isinstance(data, dict) else None
+        if not cid:
+            raise LmpError("LMP created the customer but did not say its customer id.")
+        return str(cid)
+
+    async def vision_one(self, customer_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        data = await self.request(
+            "POST", f"/LMPI/v3/customers/{customer_id}/trend-vision-one-subscription", body=body
+        )
+        if not isinstance(data, dict):
+            raise LmpError("LMP answered the subscription request with something unreadable.")
+        return data
