@@ -122,7 +122,7 @@ class Customer(Base):
     status_detail: Mapped[str | None] = mapped_column(String(500))
     # Trend's Licensing Management Platform (migration 0005): the customer's LMP id, its
     # Vision One console link, and since when LMP no longer lists it (never deleted silently).
-    lmp_customer_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    lmp_customer_id: Mapped[str | None] = mapped_column(String(64))
     service_url: Mapped[str | None] = mapped_column(String(500))
     lmp_missing_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
@@ -143,6 +143,9 @@ class Customer(Base):
         ),
         Index("ix_customer_cri", "cri"),
         Index("ix_customer_expiration_date", "expiration_date"),
+        # An index, not a constraint: SQLite adds it without rebuilding the table (a
+        # rebuild drops the table's triggers, see migration 0004).
+        Index("uq_customer_lmp_customer_id", "lmp_customer_id", unique=True),
     )
 
 

@@ -15,6 +15,8 @@ down_revision = '0003'
 branch_labels = None
 depends_on = None
 
+# On SQLite, a later migration that rebuilds the customer table (batch "move and copy")
+# drops these triggers: such a migration must create them again (tests check the total).
 # PostgreSQL: statement-level triggers with transition tables, so a 10,000-row import
 # updates the total once per statement, not once per row.
 _PG_FUNCTIONS = {
