@@ -24,11 +24,14 @@ examples:
   overview-bot access grant U0123ABCD operator
   overview-bot audit export --format csv --since 2026-12-01 > audit.csv
   overview-bot digest run --force          # post today's digests now
+  overview-bot sync --company Acme         # pull Acme's risk figures from Vision One now
+  overview-bot secret-key                  # print a new BOT_SECRET_KEY
   overview-bot db upgrade
 
 Settings come from the environment and .env: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET,
 SLACK_APP_TOKEN, DATABASE_URL (default sqlite+aiosqlite:///overview.db), HOST, PORT,
-BOT_ADMINS, DEFAULT_ROLE, LOG_LEVEL, SLACK_API_URL.
+BOT_ADMINS, DEFAULT_ROLE, LOG_LEVEL, SLACK_API_URL, BOT_SECRET_KEY, VISION_ONE_BASE_URL,
+SYNC_INTERVAL_MINUTES, SYNC_CONCURRENCY.
 """
 
 
@@ -69,6 +72,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--channel", metavar="C0123ABCD", help="only this channel's digest")
     run.add_argument("--force", action="store_true", help="post today's even if already posted")
     dig.add_parser("list", help="list subscribed channels")
+
+    syn = sub.add_parser(
+        "sync",
+        help="pull risk figures from Vision One now (every connected customer, or one)",
+        description="Pull each connected customer's Cyber Risk Index, exposure, security "
+        "configuration, attack level and top risk events from its Vision One console. Tries "
+        "every customer; exits 1 if any failed, 2 if it cannot start.",
+    )
+    syn.add_argument("--company", metavar="NAME", help="only this customer (name or unique part)")
+    sub.add_parser("secret-key", help="print a new random BOT_SECRET_KEY (for sealing API tokens)")
 
     aud = sub.add_parser("audit", help="the audit log").add_subparsers(
         dest="audit_command", metavar="ACTION", required=True
@@ -170,6 +183,11 @@ async def _import(db: Database, path: Path) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "secret-key":  # needs no settings: it is how one gets made
+        from store.secrets import new_key
+
+        print(new_key())
+        return 0
     try:
         settings = load_settings()
     except SettingsError as e:
@@ -193,6 +211,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_with_db(settings, lambda db: _import(db, args.file)))
         elif args.command == "digest":
             return asyncio.run(_with_db(settings, lambda db: _digest(db, args, settings)))
+        elif args.command == "sync":
+            from bot.sync_cli import run_sync
+
+            return asyncio.run(
+                _with_db(
+                    settings,
+                    lambda db: run_sync(db, settings, args.company, out=sys.stdout, err=sys.stderr),
+                )
+            )
         elif args.command == "audit":
             from bot.audit_cli import export_audit
 

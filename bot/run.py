@@ -24,6 +24,7 @@ from store.db import Database
 from store.digests import Digests
 from store.migrate import upgrade
 from store.platform import LocalLedger
+from store.sync import Syncer
 
 log = logging.getLogger("overview")
 APPROVAL_SWEEP_SECONDS = 60
@@ -48,6 +49,7 @@ async def prepare(settings: Settings) -> tuple[Database, Deps, AsyncApp]:
         LocalLedger(),
         settings.partner_type,
         approval_ttl=dt.timedelta(hours=settings.approval_ttl_hours),
+        vault=settings.vault,
     )
     deps = Deps(
         db=db,
@@ -55,6 +57,7 @@ async def prepare(settings: Settings) -> tuple[Database, Deps, AsyncApp]:
         ops=ops,
         digests=Digests(db),
         approvals_channel=settings.approvals_channel,
+        syncer=make_syncer(db, settings),
     )
     app = create_app(settings, deps)
     try:
@@ -72,6 +75,24 @@ async def prepare(settings: Settings) -> tuple[Database, Deps, AsyncApp]:
     return db, deps, app
 
 
+def make_syncer(db: Database, settings: Settings) -> Syncer | None:
+    vault = settings.vault
+    if vault is None:
+        return None
+    return Syncer(
+        db,
+        vault,
+        base_url=settings.vision_one_base_url,
+        concurrency=settings.sync_concurrency,
+    )
+
+
+async def _sync(syncer: Syncer) -> None:
+    report = await syncer.run()
+    if report.total:
+        log.info("vision one sync: %s", report.line())
+
+
 def start_jobs(deps: Deps, app: AsyncApp, settings: Settings) -> Scheduler:
     jobs = Scheduler()
     jobs.start(APPROVAL_SWEEP_SECONDS, "approval expiry", lambda: expire_requests(deps, app.client))
@@ -79,6 +100,11 @@ def start_jobs(deps: Deps, app: AsyncApp, settings: Settings) -> Scheduler:
         deps.db, deps.digests, digest_client(settings.slack_bot_token, settings.slack_api_url)
     )
     jobs.start(DIGEST_CHECK_SECONDS, "digests", poster.run)
+    syncer = deps.syncer
+    if syncer is not None and settings.sync_interval_minutes > 0:
+        jobs.start(settings.sync_interval_minutes * 60, "vision one sync", lambda: _sync(syncer))
+    elif syncer is None:
+        log.info("Vision One sync is off: BOT_SECRET_KEY is not set")
     return jobs
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -14,6 +14,7 @@ from store.access import AccessPolicy, check_user_id
 from store.db import DEFAULT_URL
 from store.enums import PartnerType, Role
 from store.errors import InvalidInput
+from store.secrets import TokenVault, check_key
 
 SLACK_API = "https://slack.com/api/"
 
@@ -32,6 +33,13 @@ HINTS = {
     "PARTNER_TYPE": "use msp (managed service provider) or dfir (incident response)",
     "APPROVALS_CHANNEL": "give a channel ID such as C0123ABCD, or leave it unset",
     "APPROVAL_TTL_HOURS": "give a number of hours from 1 to 720",
+    "BOT_SECRET_KEY": "generate one with `overview-bot secret-key` and keep it: stored API "
+    "tokens cannot be read without it",
+    "VISION_ONE_BASE_URL": "leave it unset for Trend's regional hosts, or give an http(s) URL "
+    "(a proxy or a test stand-in)",
+    "SYNC_INTERVAL_MINUTES": "give minutes from 1 to 10080, or 0 to sync only with "
+    "`overview-bot sync`",
+    "SYNC_CONCURRENCY": "give a number of customers pulled at once, from 1 to 200",
 }
 
 
@@ -61,6 +69,29 @@ class Settings(BaseSettings):
     partner_type: PartnerType = PartnerType.MSP
     approvals_channel: str | None = None
     approval_ttl_hours: int = Field(default=24, ge=1, le=720)
+    bot_secret_key: SecretStr | None = None
+    vision_one_base_url: str | None = None
+    sync_interval_minutes: int = Field(default=240, ge=0, le=10080)
+    sync_concurrency: int = Field(default=16, ge=1, le=200)
+
+    @field_validator("bot_secret_key", mode="before")
+    @classmethod
+    def _secret_key(cls, v: object) -> object:
+        if v is None or v == "":
+            return None
+        raw = v.get_secret_value() if isinstance(v, SecretStr) else v
+        if not isinstance(raw, str):
+            raise ValueError("is not text")
+        return check_key(raw)  # its error never repeats the key
+
+    @field_validator("vision_one_base_url")
+    @classmethod
+    def _v1_url(cls, v: str | None) -> str | None:
+        if not v:
+            return None
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("is not an http(s) URL")
+        return v.rstrip("/")
 
     @field_validator("partner_type", mode="before")
     @classmethod
@@ -141,6 +172,11 @@ class Settings(BaseSettings):
     def access_policy(self) -> AccessPolicy:
         role = None if self.default_role == "none" else Role(self.default_role)
         return AccessPolicy.of(self.bot_admins, role)
+
+    @property
+    def vault(self) -> TokenVault | None:
+        key = self.bot_secret_key
+        return TokenVault(key.get_secret_value()) if key is not None else None
 
     def require(self, *names: str) -> None:
         """Fail with one line per missing setting a command needs."""

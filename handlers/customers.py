@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_bolt.context.async_context import AsyncBoltContext
 
-from blocks.customers import PAGE_SIZE, customer_card, customer_list, pick_list
+from blocks.customers import PAGE_SIZE, customer_list, pick_list
 from blocks.ids import ActionId, ListPageValue, PickFor, PickValue
 from blocks.message import Message
 from blocks.risk import customer_risk, risk_overview
@@ -42,9 +42,8 @@ async def show_command(req: CommandRequest) -> Message:
             customer = await find_customer(s, actor, req.rest)
         except Ambiguous as err:
             return pick_list(err, PickFor.SHOW, public=req.public)
-    if req.public:  # a card in the channel is for reading: no buttons for everyone to see
-        return customer_card(customer, req.deps.today(), partner=req.deps.ops.partner)
-    return await card(req.deps, actor, customer)
+    # A card in the channel is for reading: no buttons for everyone to see.
+    return await card(req.deps, None if req.public else actor, customer)
 
 
 async def risk_command(req: CommandRequest) -> Message:
@@ -100,7 +99,7 @@ async def on_pick(
     if value.a is PickFor.SHOW and not value.pub:
         message = await card(deps, actor, customer)
     elif value.a is PickFor.SHOW:
-        message = customer_card(customer, deps.today(), partner=deps.ops.partner)
+        message = await card(deps, None, customer)
     else:
         message = customer_risk(customer)
     await respond(**_payload(value.pub, message))
