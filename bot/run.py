@@ -84,6 +84,7 @@ def make_syncer(db: Database, settings: Settings) -> Syncer | None:
         vault,
         base_url=settings.vision_one_base_url,
         concurrency=settings.sync_concurrency,
+        per_minute=settings.sync_requests_per_minute,
     )
 
 

@@ -40,6 +40,7 @@ HINTS = {
     "SYNC_INTERVAL_MINUTES": "give minutes from 1 to 10080, or 0 to sync only with "
     "`overview-bot sync`",
     "SYNC_CONCURRENCY": "give a number of customers pulled at once, from 1 to 200",
+    "SYNC_REQUESTS_PER_MINUTE": "give a number of requests per minute in all, or 0 for no cap",
 }
 
 
@@ -73,6 +74,7 @@ class Settings(BaseSettings):
     vision_one_base_url: str | None = None
     sync_interval_minutes: int = Field(default=240, ge=0, le=10080)
     sync_concurrency: int = Field(default=16, ge=1, le=200)
+    sync_requests_per_minute: int = Field(default=0, ge=0, le=1_000_000)
 
     @field_validator("bot_secret_key", mode="before")
     @classmethod

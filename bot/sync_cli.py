@@ -38,7 +38,11 @@ async def run_sync(
         print(f"BOT_SECRET_KEY: not set — {HINTS['BOT_SECRET_KEY']}.", file=err)
         return 2
     syncer = Syncer(
-        db, vault, base_url=settings.vision_one_base_url, concurrency=settings.sync_concurrency
+        db,
+        vault,
+        base_url=settings.vision_one_base_url,
+        concurrency=settings.sync_concurrency,
+        per_minute=settings.sync_requests_per_minute,
     )
     try:
         report = await syncer.run(company, progress=_Meter(err))

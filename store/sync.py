@@ -26,7 +26,7 @@ from store.enums import ConnectionState, SnapshotSource, Status
 from store.models import Customer, RiskSnapshot, VisionOneConnection, utcnow
 from store.regions import DataCenter
 from store.secrets import TokenUnreadable, TokenVault
-from store.visionone import Posture, Retrying, TokenRejected, VisionOneClient, VisionOneError
+from store.visionone import Pacer, Posture, Retrying, TokenRejected, VisionOneClient, VisionOneError
 
 log = logging.getLogger("overview.sync")
 DEFAULT_CONCURRENCY = 16
@@ -87,6 +87,7 @@ class Syncer:
         retrying: Retrying | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
         batch: int = WRITE_BATCH,
+        per_minute: int = 0,
     ) -> None:
         self.db = db
         self.vault = vault
@@ -95,6 +96,7 @@ class Syncer:
         self.retrying = retrying or Retrying()
         self.clock = clock
         self.batch = batch
+        self.per_minute = per_minute  # requests started per minute in all; 0: no cap
 
     def __repr__(self) -> str:
         return f"Syncer(base_url={self.base_url!r}, concurrency={self.concurrency})"
@@ -138,7 +140,10 @@ class Syncer:
         pool = asyncio.Semaphore(self.concurrency)
         connector = aiohttp.TCPConnector(limit=self.concurrency)
         async with aiohttp.ClientSession(connector=connector) as http:
-            client = VisionOneClient(http, base_url=self.base_url, retrying=self.retrying)
+            pacer = Pacer(self.per_minute) if self.per_minute > 0 else None
+            client = VisionOneClient(
+                http, base_url=self.base_url, retrying=self.retrying, pacer=pacer
+            )
 
             async def one(t: Target) -> Outcome:
                 async with pool:

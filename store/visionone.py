@@ -11,6 +11,7 @@ import asyncio
 import datetime as dt
 import email.utils
 import random
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -153,6 +154,29 @@ class Retrying:
     timeout: float = 30.0
 
 
+class Pacer:
+    """At most `per_minute` requests started in any minute, spread evenly across the pool."""
+
+    def __init__(
+        self,
+        per_minute: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
+        self.interval = 60.0 / per_minute
+        self.clock = clock
+        self.sleep = sleep
+        self._next = 0.0
+
+    async def wait(self) -> None:
+        now = self.clock()
+        slot = max(now, self._next)
+        self._next = slot + self.interval
+        if slot > now:
+            await self.sleep(slot - now)
+
+
 class VisionOneClient:
     """One aiohttp session for many customers; the caller owns the session."""
 
@@ -164,8 +188,10 @@ class VisionOneClient:
         retrying: Retrying | None = None,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         jitter: Callable[[], float] = random.random,
+        pacer: Pacer | None = None,
     ) -> None:
         self.http = http
+        self.pacer = pacer
         self.base_url = base_url.rstrip("/") if base_url else None
         self.retrying = retrying or Retrying()
         self.sleep = sleep
@@ -193,6 +219,8 @@ class VisionOneClient:
         last = "no answer"
         for attempt in range(r.attempts):
             final = attempt == r.attempts - 1
+            if self.pacer is not None:
+                await self.pacer.wait()
             try:
                 async with self.http.get(url, headers=headers, timeout=timeout) as resp:
                     status = resp.status

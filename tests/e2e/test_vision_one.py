@@ -3,6 +3,7 @@ and the token kept out of every log, message, audit entry and error."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import logging
@@ -13,8 +14,10 @@ import pytest
 from sqlalchemy import select, text
 
 from bot.settings import Settings, load_settings
-from store.enums import ConnectionState, Level, Status
+from store.actor import Actor
+from store.enums import ConnectionState, Level, Role, Status
 from store.models import AuditEntry, Customer, RiskSnapshot, VisionOneConnection
+from store.regions import DataCenter
 from store.secrets import NO_KEY, new_key
 from tests.e2e.test_actions import button, card_of, last_response
 from tests.factories import add, customer
@@ -178,3 +181,27 @@ async def test_the_connect_command_is_for_operators(team: BotHarness) -> None:
     assert (await team.command("connect acme", user=OPS)).text == ""
     [opened] = await team.slack.wait_for("views.open")
     assert opened_view(opened.payload)["callback_id"] == "modal_connect"
+
+
+async def test_the_running_bot_syncs_on_its_own(
+    team: BotHarness, api: VisionOneStandIn, bot_settings: Settings
+) -> None:
+    from bot.run import start_jobs
+
+    [cid] = await add(team.db, customer("Acme", cri=12))
+    api.script(TOKEN, Answer.ok(posture(77)))
+    assert team.deps.ops.vault is not None
+    operator = Actor(OPS, Role.OPERATOR)
+    await team.deps.ops.connect(operator, cid, 1, DataCenter.EU, TOKEN)
+    jobs = start_jobs(team.deps, team.app, bot_settings)
+    try:
+        for _ in range(200):
+            if api.count(TOKEN):
+                break
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.2)
+    finally:
+        await jobs.stop()
+    assert api.count(TOKEN) == 1
+    async with team.db.session() as s:
+        assert (await s.get(Customer, cid)).cri == 77  # type: ignore[union-attr]

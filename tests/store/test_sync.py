@@ -223,3 +223,14 @@ async def test_sync_one_company_by_name(db: Database, api: VisionOneStandIn) -> 
     api.default = lambda token: Answer.ok()
     report = await syncer(db, api).run("glob")
     assert report.total == 1 and [r.token for r in api.requests] == [tok("Globex")]
+
+
+async def test_an_overall_cap_per_minute_is_kept(db: Database, api: VisionOneStandIn) -> None:
+    import time
+
+    for i in range(6):
+        await connected(db, f"Co {i}")
+    api.default = lambda token: Answer.ok()
+    started = time.monotonic()
+    report = await syncer(db, api, per_minute=1200).run()  # one every 0.05 s
+    assert report.ok == 6 and time.monotonic() - started >= 0.25

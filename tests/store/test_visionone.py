@@ -170,3 +170,17 @@ async def test_unreachable_host_is_reported() -> None:
     api = VisionOneStandIn(url="http://127.0.0.1:9")
     with pytest.raises(VisionOneError, match="cannot reach Vision One"):
         await pull(api, Sleeps(), attempts=2)
+
+
+async def test_the_pacer_spreads_requests_over_the_minute() -> None:
+    from store.visionone import Pacer
+
+    now = [100.0]
+    sleeps = Sleeps()
+    pacer = Pacer(120, clock=lambda: now[0], sleep=sleeps)  # one every 0.5 s
+    for _ in range(3):
+        await pacer.wait()
+    assert sleeps == [0.5, 1.0]
+    now[0] = 200.0  # long idle: no debt carried over
+    await pacer.wait()
+    assert sleeps == [0.5, 1.0]
