@@ -242,7 +242,7 @@ class VisionOneClient:
             if status == 200:
                 return parse_posture(body)
             detail = _api_error(body)
-            said = f" ({detail})" if detail else ""
+            said = f", {detail}" if detail else ""
             if status in (401, 403):
                 raise TokenRejected(
                     f"Vision One refused the API token (HTTP {status}{said}); connect again "

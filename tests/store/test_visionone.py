@@ -162,7 +162,7 @@ async def test_timeouts_are_bounded(api: VisionOneStandIn) -> None:
 
 async def test_other_client_errors_are_reported_with_the_api_code(api: VisionOneStandIn) -> None:
     api.script(TOKEN, Answer.error(400, "InvalidParameter"))
-    with pytest.raises(VisionOneError, match=r"HTTP 400 \(InvalidParameter: stand-in error\)"):
+    with pytest.raises(VisionOneError, match=r"\(HTTP 400, InvalidParameter: stand-in error\)"):
         await pull(api, Sleeps())
 
 
