@@ -18,6 +18,7 @@ from typing import Any, cast
 
 import aiohttp
 from sqlalchemy import Integer, Table, bindparam, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from store import audit
 from store.customers import find_customer
@@ -191,6 +192,25 @@ class Syncer:
             return Outcome(t, ConnectionState.FAILING, error=f"unexpected {type(e).__name__}")
         return Outcome(t, ConnectionState.OK, posture=posture)
 
+    @staticmethod
+    async def _new_only(s: AsyncSession, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Drop figures already stored: the index is recomputed every 4 hours, so a sync
+        sooner (a restart, `overview-bot sync`) often reads the same ones again."""
+        if not rows:
+            return rows
+        seen = set(
+            (
+                await s.execute(
+                    select(RiskSnapshot.customer_id, RiskSnapshot.taken_at).where(
+                        RiskSnapshot.customer_id.in_([r["customer_id"] for r in rows]),
+                        RiskSnapshot.source == SnapshotSource.VISION_ONE,
+                        RiskSnapshot.taken_at.in_({r["taken_at"] for r in rows}),
+                    )
+                )
+            ).all()
+        )
+        return [r for r in rows if (r["customer_id"], r["taken_at"]) not in seen]
+
     async def _write(self, outcomes: Sequence[Outcome]) -> None:
         now = self.clock()
         snapshots: list[dict[str, Any]] = []
@@ -232,6 +252,7 @@ class Syncer:
         conn = cast(Table, VisionOneConnection.__table__)
         cust = cast(Table, Customer.__table__)
         async with self.db.transaction() as s:
+            snapshots = await self._new_only(s, snapshots)
             if snapshots:
                 await s.execute(insert(RiskSnapshot), snapshots)
             if figures:

@@ -106,7 +106,7 @@ def parse_posture(data: object) -> Posture:
                     _int(e.get("affectedAssetCount")),
                 )
             )
-    events.sort(key=lambda e: (-(e.event_count or 0), -(e.affected_assets or 0), e.factor))
+    # Kept in the API's order: it lists the highest-impact events first.
     company = data.get("companyId")
     return Posture(
         risk_index=index,

@@ -117,7 +117,7 @@ async def test_connect_refusals_change_nothing(db: Database) -> None:
 
 async def test_sync_stores_a_snapshot_and_the_figures(db: Database, api: VisionOneStandIn) -> None:
     cid = await connected(db, "Acme", cri=10, exposure=Level.LOW)
-    taken = dt.datetime(2026, 12, 4, 20, 0, tzinfo=dt.UTC)
+    taken = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=6)).replace(microsecond=0)
     events = [("Unpatched vulnerabilities", 12, 3), ("Risky cloud apps", 2, 40)]
     api.script(tok("Acme"), Answer.ok(posture(83, events=events, created=taken)))
     report = await syncer(db, api).run()
@@ -140,6 +140,16 @@ async def test_sync_stores_a_snapshot_and_the_figures(db: Database, api: VisionO
     assert live.state is ConnectionState.OK and live.taken_at == taken
     conn = await conn_of(db, cid)
     assert conn.last_success_at is not None and conn.last_error is None
+
+    # The same figures read again (the index refreshes every 4 hours) are not stored twice.
+    api.script(tok("Acme"), Answer.ok(posture(83, events=events, created=taken)))
+    assert (await syncer(db, api).run()).ok == 1
+    later = taken + dt.timedelta(hours=4)
+    api.script(tok("Acme"), Answer.ok(posture(85, created=later)))
+    assert (await syncer(db, api).run()).ok == 1
+    async with db.session() as s:
+        taken_ats = (await s.scalars(select(RiskSnapshot.taken_at).order_by("taken_at"))).all()
+    assert taken_ats == [taken, later] and (await reload(db, cid)).cri == 85
 
 
 async def test_missing_risk_index_keeps_the_last_known_one(

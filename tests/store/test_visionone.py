@@ -64,8 +64,8 @@ async def test_reads_the_documented_fields(api: VisionOneStandIn) -> None:
     )
     assert p.created == created  # type: ignore[attr-defined]
     assert [e.factor for e in p.events] == [  # type: ignore[attr-defined]
-        "Unpatched vulnerabilities",
         "Weak passwords",
+        "Unpatched vulnerabilities",
     ]
     [seen] = api.requests
     assert seen.path == "/v3.0/asrm/securityPosture"
