@@ -348,6 +348,7 @@ class Operations:
 
         A new token replaces the old one; the token itself goes nowhere but the sealed column.
         """
+        actor.require(ROLE_NEEDED[Action.CONNECT])  # before saying anything about the input
         token = check_token(token)
         if data_center.api_host is None:
             raise InvalidInput(

@@ -104,6 +104,8 @@ async def test_connect_refusals_change_nothing(db: Database) -> None:
     assert err.value.message == NO_KEY and tok("acme") not in err.value.message
     with pytest.raises(AccessDenied):
         await ops(db).connect(VIEWER, cid, 1, DataCenter.EU, tok("acme"))
+    with pytest.raises(AccessDenied):  # refused before the input is judged
+        await without_key.connect(VIEWER, cid, 1, DataCenter.CA, "x")
     with pytest.raises(InvalidInput, match="does not look like") as bad:
         await ops(db).connect(OPERATOR, cid, 1, DataCenter.EU, "short secret")
     assert "short secret" not in bad.value.message
