@@ -19,6 +19,7 @@ from store.access import Who
 from store.customers import find_customer, get_customer, list_customers_for, risk_summary
 from store.errors import Ambiguous
 from store.filters import parse_filter
+from store.live import live_risk
 
 
 async def _list(deps: Deps, who: Who, query: str, page: int, public: bool) -> Message:
@@ -55,7 +56,8 @@ async def risk_command(req: CommandRequest) -> Message:
             customer = await find_customer(s, actor, req.rest)
         except Ambiguous as err:
             return pick_list(err, PickFor.RISK, public=req.public)
-    return customer_risk(customer)
+        live = await live_risk(s, customer.id)
+    return customer_risk(customer, live, req.deps.clock())
 
 
 def _payload(public: bool, message: Message) -> dict[str, Any]:
@@ -101,7 +103,9 @@ async def on_pick(
     elif value.a is PickFor.SHOW:
         message = await card(deps, None, customer)
     else:
-        message = customer_risk(customer)
+        async with deps.db.session() as s:
+            live = await live_risk(s, customer.id)
+        message = customer_risk(customer, live, deps.clock())
     await respond(**_payload(value.pub, message))
 
 

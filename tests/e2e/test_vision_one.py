@@ -96,6 +96,8 @@ async def test_connect_syncs_and_the_card_shows_live_figures(
     assert "83 🔴 High" in seen and "updated 2 h ago" in seen and "Attack Medium" in seen
     assert "Unpatched vulnerabilities — 12 events · 3 affected assets" in seen
     assert "Replace API token" in [b["text"]["text"] for b in buttons(shown)]
+    risk = (await team.command("risk linked")).all_text  # a viewer's view of the figures
+    assert "High risk" in risk and "updated 2 h ago" in risk and "Stale accounts" in risk
     async with team.db.session() as s:
         conn = await s.get(VisionOneConnection, cid)
         c = await s.get(Customer, cid)
