@@ -91,33 +91,51 @@ async def seed(db: Database, n: int, vault: TokenVault) -> None:
             company = f"Connected {i:06d}"
             rows.append(
                 dict(
-                    company=company, company_key=company_key(company), status=Status.ACTIVE,
-                    license_type=LicenseType.ANNUAL, origin=Origin.IMPORTED, cri=50,
-                    data_center=REGIONS[i % len(REGIONS)], v1_connected=True, is_nfr=False,
-                    trial_extensions=0, version=1, created_at=now, updated_at=now,
+                    company=company,
+                    company_key=company_key(company),
+                    status=Status.ACTIVE,
+                    license_type=LicenseType.ANNUAL,
+                    origin=Origin.IMPORTED,
+                    cri=50,
+                    data_center=REGIONS[i % len(REGIONS)],
+                    v1_connected=True,
+                    is_nfr=False,
+                    trial_extensions=0,
+                    version=1,
+                    created_at=now,
+                    updated_at=now,
                 )
-            )  # fmt: skip
+            )
         await s.execute(insert(Customer), rows)
         ids = (await s.scalars(select(Customer.id).order_by(Customer.company_key))).all()
         await s.execute(
             insert(VisionOneConnection),
             [
                 dict(
-                    customer_id=cid, region=REGIONS[i % len(REGIONS)], connected_by="U0BENCH",
-                    sealed_token=vault.seal(token_of(i)), state=ConnectionState.NEW,
+                    customer_id=cid,
+                    region=REGIONS[i % len(REGIONS)],
+                    connected_by="U0BENCH",
+                    sealed_token=vault.seal(token_of(i)),
+                    state=ConnectionState.NEW,
                     connected_at=now,
                 )
                 for i, cid in enumerate(ids)
             ],
-        )  # fmt: skip
+        )
 
 
 async def bench(args: argparse.Namespace, url: str) -> bool:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.sync_scale", "--serve", "--latency", str(args.latency),
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "bench.sync_scale",
+        "--serve",
+        "--latency",
+        str(args.latency),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
         cwd=ROOT,
-    )  # fmt: skip
+    )
     assert proc.stdout is not None and proc.stdin is not None
     api_url = (await proc.stdout.readline()).decode().strip()
     db = Database(url)
