@@ -45,7 +45,7 @@ def label(action: Action, c: Customer, partner: PartnerType) -> str:
         Action.START_TRIAL: "Start free trial",
         Action.EXTEND_TRIAL: f"Extend trial by {EXTENSION_DAYS} days",
         Action.ASSIGN_NFR: "Assign NFR license",
-        Action.CONNECT: "Connect Vision One",
+        Action.CONNECT: "Replace API token" if c.v1_connected else "Connect Vision One",
         Action.UPDATE_SIGN_IN: "Manage user accounts",
         Action.REQUEST_DISCONNECT: "Disconnect",
     }[action]
@@ -219,14 +219,39 @@ def provision_modal(
 
 
 def connect_modal(c: Customer, meta: ModalMeta) -> View:
+    options = [
+        Option(value=dc.value, label=f"{dc.label} ({dc.value.upper()})")
+        for dc in DataCenter
+        if dc.api_host is not None
+    ]
+    chosen = next((o for o in options if c.data_center and o.value == c.data_center.value), None)
+    # Never pre-filled: a stored token is not shown again, only replaced.
+    token = InputBlock(
+        block_id=Field.API_TOKEN.value,
+        label="API token",
+        hint="From the customer's console: Administration → API Keys. It is stored "
+        "encrypted, used only to read risk figures, and never shown again.",
+        element=PlainTextInputElement(action_id="value", max_length=3000),
+    )
     return _view(
         ModalId.CONNECT,
         "Connect Vision One",
         "Connect",
         meta,
         [
-            section(f"Connect *{esc(c.company)}*'s existing Vision One to Customer Overview."),
-            _data_centers(c.data_center),
+            section(
+                f"Connect *{esc(c.company)}*'s existing Vision One: its region and an API "
+                "token, so its Cyber Risk Index is pulled every few hours."
+                + (" A new token replaces the stored one." if c.v1_connected else "")
+            ),
+            InputBlock(
+                block_id=Field.DATA_CENTER.value,
+                label="Region",
+                element=StaticSelectElement(
+                    action_id="value", options=options, initial_option=chosen
+                ),
+            ),
+            token,
         ],
     )
 

@@ -17,12 +17,14 @@ from slack_sdk.models.blocks import (
 
 from blocks.actions import action_button, failed_note
 from blocks.ids import ActionId, ListPageValue, PickFor, PickValue
+from blocks.live import live_blocks
 from blocks.message import Message, RawBlock, context, raw_section, section
 from blocks.text import UNKNOWN, clip, cri, esc, expiry, level, plural
 from store.customers import CustomerPage, CustomerRow
 from store.enums import Action, PartnerType, Status
 from store.errors import Ambiguous
 from store.filters import CustomerFilter
+from store.live import LiveRisk
 from store.models import Customer
 
 PAGE_SIZE = 20  # 20 sections + 3 blocks of chrome: well under the 50-block limit
@@ -93,6 +95,8 @@ def customer_card(
     *,
     actions: Sequence[Action] = (),
     partner: PartnerType = PartnerType.MSP,
+    live: LiveRisk | None = None,
+    now: dt.datetime | None = None,
 ) -> Message:
     """All eight console columns, then the buttons this person may use on it now."""
     fields = [
@@ -120,6 +124,8 @@ def customer_card(
         facts.append(f"Primary user account: {esc(c.primary_user_account)}")
     blocks.append(context(" · ".join(facts)))
     blocks += failed_note(c)
+    if live is not None:
+        blocks += live_blocks(live, now or dt.datetime.now(dt.UTC))
     buttons = []
     url = console_url(c)
     if url is not None:

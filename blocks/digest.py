@@ -124,6 +124,16 @@ def digest_messages(data: DigestData) -> list[Message]:
             f"Disconnects waiting for approval ({len(data.pending)})",
             [f"• *{esc(p.company)}* — asked by <@{p.requested_by}>" for p in data.pending],
         )
+    if data.needs_token_total:
+        more = data.needs_token_total - len(data.needs_token)
+        blocks += _chunks(
+            f"Vision One needs a new API token ({data.needs_token_total:,})",
+            [
+                f"• *{esc(name)}* — figures are no longer updated; `/customers connect {esc(name)}`"
+                for name in data.needs_token
+            ]
+            + ([f"…and {more:,} more"] if more > 0 else []),
+        )
     if len(blocks) == 3 and not data.total:
         blocks.append(section("No customers match this digest's filters."))
     blocks.append(DividerBlock())

@@ -26,7 +26,10 @@ _VIEWER = [
 _OPERATOR = [
     ("/customers add", "add a customer (created manually)"),
     ("/customers provision <company>", "start a paid Vision One license (data center, Auditor)"),
-    ("/customers connect <company>", "connect the customer's existing Vision One"),
+    (
+        "/customers connect <company>",
+        "connect the customer's Vision One (region and API token) for live risk figures",
+    ),
     ("/customers accounts <company>", "sign-in account and Primary User Account"),
     ("/customers disconnect <company>", "ask an approver to disconnect the customer"),
     ("/customers audit [<company>]", "the latest changes and who made them"),

@@ -37,6 +37,7 @@ class Field(enum.StrEnum):
     DATA_CENTER = "data_center"
     AUDITOR = "auditor"
     PRIMARY_USER = "primary_user"
+    API_TOKEN = "api_token"
 
 
 class PickFor(enum.StrEnum):

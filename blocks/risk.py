@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from slack_sdk.models.blocks import Block, HeaderBlock, PlainTextObject
 
+from blocks.live import live_blocks
 from blocks.message import Message, context, section
 from blocks.text import BAND_ICON, clip, cri, esc, level, plural
 from store.customers import RiskSummary
 from store.enums import CRI_BANDS, Level, cri_band
+from store.live import LiveRisk
 from store.models import Customer
 
 
@@ -36,7 +40,9 @@ def risk_overview(summary: RiskSummary) -> Message:
     return Message(text=text, blocks=blocks)
 
 
-def customer_risk(c: Customer) -> Message:
+def customer_risk(
+    c: Customer, live: LiveRisk | None = None, now: dt.datetime | None = None
+) -> Message:
     band = cri_band(c.cri)
     verdict = f"{band.label} risk" if band else "Risk not known yet"
     blocks: list[Block] = [
@@ -46,6 +52,8 @@ def customer_risk(c: Customer) -> Message:
             f"*Exposure* {level(c.exposure)}\n"
             f"*Security Configuration* {level(c.security_configuration)}"
         ),
-        context("Bands: Low 0–30 · Medium 31–69 · High 70–100"),
     ]
+    if live is not None:
+        blocks += live_blocks(live, now or dt.datetime.now(dt.UTC))
+    blocks.append(context("Bands: Low 0–30 · Medium 31–69 · High 70–100"))
     return Message(text=f"{c.company}: CRI {cri(c.cri)}", blocks=blocks)

@@ -46,3 +46,17 @@ def expiry(date: dt.date | None, today: dt.date) -> str:
 
 def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def ago(then: dt.datetime, now: dt.datetime) -> str:
+    """`2 h ago`: coarse on purpose, the index itself refreshes every 4 hours."""
+    seconds = (now - then).total_seconds()
+    if seconds < 60:
+        return "just now"
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return f"{minutes} min ago"
+    hours = minutes // 60
+    if hours < 48:
+        return f"{hours} h ago"
+    return f"{plural(hours // 24, 'day')} ago"

@@ -27,12 +27,15 @@ examples:
   overview-bot audit export --format csv --since 2026-12-01 > audit.csv
   overview-bot digest run --force          # post today's digests now
   overview-bot lmp sync                    # upsert customers from Trend's LMP now
+  overview-bot sync --company Acme         # pull Acme's risk figures from Vision One now
+  overview-bot secret-key                  # print a new BOT_SECRET_KEY
   overview-bot db upgrade
 
 Settings come from the environment and .env: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET,
 SLACK_APP_TOKEN, DATABASE_URL (default sqlite+aiosqlite:///overview.db), HOST, PORT,
-BOT_ADMINS, DEFAULT_ROLE, LOG_LEVEL, SLACK_API_URL, LMPI_URL, LMPI_ACCESS_TOKEN,
-LMPI_SECRET_KEY, LMP_SYNC_INTERVAL_MINUTES.
+BOT_ADMINS, DEFAULT_ROLE, LOG_LEVEL, SLACK_API_URL, BOT_SECRET_KEY, VISION_ONE_BASE_URL,
+SYNC_INTERVAL_MINUTES, SYNC_CONCURRENCY, SYNC_REQUESTS_PER_MINUTE, LMPI_URL,
+LMPI_ACCESS_TOKEN, LMPI_SECRET_KEY, LMP_SYNC_INTERVAL_MINUTES.
 """
 
 
@@ -100,6 +103,15 @@ def build_parser() -> argparse.ArgumentParser:
         "sync",
         help="upsert every LMP customer now; ones LMP no longer lists are kept and reported",
     )
+    syn = sub.add_parser(
+        "sync",
+        help="pull risk figures from Vision One now (every connected customer, or one)",
+        description="Pull each connected customer's Cyber Risk Index, exposure, security "
+        "configuration, attack level and top risk events from its Vision One console. Tries "
+        "every customer; exits 1 if any failed, 2 if it cannot start.",
+    )
+    syn.add_argument("--company", metavar="NAME", help="only this customer (name or unique part)")
+    sub.add_parser("secret-key", help="print a new random BOT_SECRET_KEY (for sealing API tokens)")
 
     aud = sub.add_parser("audit", help="the audit log").add_subparsers(
         dest="audit_command", metavar="ACTION", required=True
@@ -207,6 +219,11 @@ async def _import(db: Database, path: Path) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "secret-key":  # needs no settings: it is how one gets made
+        from store.secrets import new_key
+
+        print(new_key())
+        return 0
     try:
         settings = load_settings()
     except SettingsError as e:
@@ -238,6 +255,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_with_db(settings, lambda db: _import(db, args.file)))
         elif args.command == "digest":
             return asyncio.run(_with_db(settings, lambda db: _digest(db, args, settings)))
+        elif args.command == "sync":
+            from bot.sync_cli import run_sync
+
+            return asyncio.run(
+                _with_db(
+                    settings,
+                    lambda db: run_sync(db, settings, args.company, out=sys.stdout, err=sys.stderr),
+                )
+            )
         elif args.command == "audit":
             from bot.audit_cli import export_audit
 
@@ -245,9 +271,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 _with_db(settings, lambda db: export_audit(db, args.format, args.since, sys.stdout))
             )
         elif args.command == "lmp":
-            from bot.lmp import run_sync
+            from bot.lmp import run_sync as lmp_sync
 
-            return asyncio.run(_with_db(settings, lambda db: run_sync(db, settings)))
+            return asyncio.run(_with_db(settings, lambda db: lmp_sync(db, settings)))
         elif args.command == "access":
             return asyncio.run(_with_db(settings, lambda db: _access(db, args, settings)))
     except (SettingsError, StartupError) as e:

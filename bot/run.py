@@ -25,6 +25,7 @@ from store.actions import Operations
 from store.db import Database
 from store.digests import Digests
 from store.migrate import upgrade
+from store.sync import Syncer
 
 log = logging.getLogger("overview")
 APPROVAL_SWEEP_SECONDS = 60
@@ -50,6 +51,7 @@ async def prepare(settings: Settings) -> tuple[Database, Deps, AsyncApp]:
         make_platform(client),
         settings.partner_type,
         approval_ttl=dt.timedelta(hours=settings.approval_ttl_hours),
+        vault=settings.vault,
     )
     deps = Deps(
         db=db,
@@ -58,6 +60,7 @@ async def prepare(settings: Settings) -> tuple[Database, Deps, AsyncApp]:
         digests=Digests(db),
         approvals_channel=settings.approvals_channel,
         lmp=client,
+        syncer=make_syncer(db, settings),
     )
     log.info("partner platform: %s", ops.platform.name)
     app = create_app(settings, deps)
@@ -74,6 +77,25 @@ async def prepare(settings: Settings) -> tuple[Database, Deps, AsyncApp]:
         raise StartupError(f"cannot reach Slack at {settings.slack_api_url}: {e}") from None
     log.info("connected to workspace %s as %s", auth.get("team"), auth.get("user"))
     return db, deps, app
+
+
+def make_syncer(db: Database, settings: Settings) -> Syncer | None:
+    vault = settings.vault
+    if vault is None:
+        return None
+    return Syncer(
+        db,
+        vault,
+        base_url=settings.vision_one_base_url,
+        concurrency=settings.sync_concurrency,
+        per_minute=settings.sync_requests_per_minute,
+    )
+
+
+async def _sync(syncer: Syncer) -> None:
+    report = await syncer.run()
+    if report.total:
+        log.info("vision one sync: %s", report.line())
 
 
 def start_jobs(deps: Deps, app: AsyncApp, settings: Settings) -> Scheduler:
@@ -93,6 +115,11 @@ def start_jobs(deps: Deps, app: AsyncApp, settings: Settings) -> Scheduler:
 
         minutes = settings.lmp_sync_interval_minutes
         jobs.start(minutes * 60, "LMP customer sync", lambda: sync_job(deps.db, client, tell))
+    syncer = deps.syncer
+    if syncer is not None and settings.sync_interval_minutes > 0:
+        jobs.start(settings.sync_interval_minutes * 60, "vision one sync", lambda: _sync(syncer))
+    elif syncer is None:
+        log.info("Vision One sync is off: BOT_SECRET_KEY is not set")
     return jobs
 
 

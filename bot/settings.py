@@ -15,6 +15,7 @@ from store.db import DEFAULT_URL
 from store.enums import PartnerType, Role
 from store.errors import InvalidInput
 from store.lmp import DEFAULT_URL as LMP_URL
+from store.secrets import TokenVault, check_key
 
 SLACK_API = "https://slack.com/api/"
 
@@ -37,6 +38,14 @@ HINTS = {
     "LMPI_ACCESS_TOKEN": "ask your Trend Micro channel account manager for the LMPI access token",
     "LMPI_SECRET_KEY": "ask your Trend Micro channel account manager for the LMPI secret key",
     "LMP_SYNC_INTERVAL_MINUTES": "give a number of minutes from 1 to 10080",
+    "BOT_SECRET_KEY": "generate one with `overview-bot secret-key` and keep it: stored API "
+    "tokens cannot be read without it",
+    "VISION_ONE_BASE_URL": "leave it unset for Trend's regional hosts, or give an http(s) URL "
+    "(a proxy or a test stand-in)",
+    "SYNC_INTERVAL_MINUTES": "give minutes from 1 to 10080, or 0 to sync only with "
+    "`overview-bot sync`",
+    "SYNC_CONCURRENCY": "give a number of customers pulled at once, from 1 to 200",
+    "SYNC_REQUESTS_PER_MINUTE": "give a number of requests per minute in all, or 0 for no cap",
 }
 
 
@@ -92,6 +101,31 @@ class Settings(BaseSettings):
     @property
     def lmp_configured(self) -> bool:
         return bool(self.lmpi_access_token and self.lmpi_secret_key)
+
+    bot_secret_key: SecretStr | None = None
+    vision_one_base_url: str | None = None
+    sync_interval_minutes: int = Field(default=240, ge=0, le=10080)
+    sync_concurrency: int = Field(default=16, ge=1, le=200)
+    sync_requests_per_minute: int = Field(default=0, ge=0, le=1_000_000)
+
+    @field_validator("bot_secret_key", mode="before")
+    @classmethod
+    def _secret_key(cls, v: object) -> object:
+        if v is None or v == "":
+            return None
+        raw = v.get_secret_value() if isinstance(v, SecretStr) else v
+        if not isinstance(raw, str):
+            raise ValueError("is not text")
+        return check_key(raw)  # its error never repeats the key
+
+    @field_validator("vision_one_base_url")
+    @classmethod
+    def _v1_url(cls, v: str | None) -> str | None:
+        if not v:
+            return None
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("is not an http(s) URL")
+        return v.rstrip("/")
 
     @field_validator("partner_type", mode="before")
     @classmethod
@@ -172,6 +206,11 @@ class Settings(BaseSettings):
     def access_policy(self) -> AccessPolicy:
         role = None if self.default_role == "none" else Role(self.default_role)
         return AccessPolicy.of(self.bot_admins, role)
+
+    @property
+    def vault(self) -> TokenVault | None:
+        key = self.bot_secret_key
+        return TokenVault(key.get_secret_value()) if key is not None else None
 
     def require(self, *names: str) -> None:
         """Fail with one line per missing setting a command needs."""

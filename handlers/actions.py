@@ -40,8 +40,11 @@ from store.actor import Actor
 from store.customers import find_customer, get_customer
 from store.enums import Action, LicenseType
 from store.errors import Ambiguous, InvalidInput, OverviewError
+from store.live import live_risk
 from store.models import Approval, Customer
 from store.regions import DataCenter
+from store.secrets import check_token
+from store.sync import Syncer
 
 SUBCOMMANDS = {
     "provision": Action.PROVISION,
@@ -52,6 +55,7 @@ SUBCOMMANDS = {
     "accounts": Action.UPDATE_SIGN_IN,
     "disconnect": Action.REQUEST_DISCONNECT,
 }
+FIRST_SYNC_SECONDS = 60.0
 TRIGGER_GONE = {"expired_trigger_id", "trigger_expired", "invalid_trigger_id"}
 log = logging.getLogger("overview.actions")
 
@@ -68,10 +72,17 @@ class StillWorking(Exception):
         self.callback = callback
 
 
-async def card(deps: Deps, actor: Actor, c: Customer) -> Message:
-    """A customer's card with the buttons this person may use on it right now."""
-    actions = await deps.ops.offered(actor, c)
-    return customer_card(c, deps.today(), actions=actions, partner=deps.ops.partner)
+async def card(deps: Deps, actor: Actor | None, c: Customer) -> Message:
+    """A customer's card with the buttons this person may use on it right now.
+
+    Without an actor (a card posted in the channel) it has no buttons.
+    """
+    actions = await deps.ops.offered(actor, c) if actor is not None else []
+    async with deps.db.session() as s:
+        live = await live_risk(s, c.id)
+    return customer_card(
+        c, deps.today(), actions=actions, partner=deps.ops.partner, live=live, now=deps.clock()
+    )
 
 
 async def open_modal(client: AsyncWebClient, trigger_id: object, view: View) -> None:
@@ -222,6 +233,14 @@ def _email(values: dict[str, Any], field: Field, what: str, errors: dict[str, st
         return None
 
 
+def _token(values: dict[str, Any], errors: dict[str, str]) -> str | None:
+    try:
+        return check_token(_value(values, Field.API_TOKEN))
+    except InvalidInput as e:  # the message never repeats what was typed
+        errors[Field.API_TOKEN.value] = e.message
+        return None
+
+
 def _choice(values: dict[str, Any], field: Field, kind: type, errors: dict[str, str]) -> Any:
     raw = _value(values, field)
     try:
@@ -284,6 +303,10 @@ async def on_submit(
         return
     await ack()
     refresh_later(deps, client, who_of(context, body, meta.ch))
+    if callback is ModalId.CONNECT and deps.syncer is not None:
+        # The first sync tells at once whether the token works; after the ack, not before.
+        deps.spawn(_first_sync(deps, deps.syncer, actor, c, meta.ru))
+        return
     if meta.ru:
         message = done(notice, await card(deps, actor, c))
         replace = callback is not ModalId.ADD
@@ -305,7 +328,12 @@ async def _submit_customer_modal(
     if callback in (ModalId.PROVISION, ModalId.TRIAL, ModalId.CONNECT):
         dc = _choice(values, Field.DATA_CENTER, DataCenter, errors)
         if callback is ModalId.CONNECT:
-            return None if errors else await ops.connect(actor, cid, version, dc)
+            token = _token(values, errors)
+            if dc is not None and dc.api_host is None:
+                errors[Field.DATA_CENTER.value] = f"Vision One has no public API in {dc.label}."
+            if errors or token is None:
+                return None
+            return await ops.connect(actor, cid, version, dc, token)
         trial = callback is ModalId.TRIAL
         auditor = _email(values, Field.AUDITOR, "Auditor", errors)
         if trial and auditor is None and Field.AUDITOR.value not in errors:
@@ -380,6 +408,33 @@ async def _finish_later(
             )
     except Exception:  # nobody is waiting on this task: log rather than lose it
         log.exception("could not finish showing a provisioning")
+
+
+async def _first_sync(
+    deps: Deps, syncer: Syncer, actor: Actor, c: Customer, response_url: str | None
+) -> None:
+    try:
+        report = await asyncio.wait_for(syncer.run(customer_ids=[c.id]), FIRST_SYNC_SECONDS)
+    except Exception as e:  # the periodic sync tries again; say so rather than fail
+        log.warning("first vision one sync of customer %s: %s", c.id, type(e).__name__)
+        notice = f"✅ Connected {c.company}'s Vision One; its figures arrive with the next sync."
+    else:
+        if report.ok:
+            notice = f"✅ Connected {c.company}'s Vision One; its latest figures are in."
+        else:
+            why = report.failed[0][1] if report.failed else "no answer"
+            notice = f"⚠️ Connected {c.company}'s Vision One, but the first sync failed: {why}."
+    if not response_url:
+        return
+    async with deps.db.session() as s:
+        fresh = await s.get(Customer, c.id) or c
+    message = done(notice, await card(deps, actor, fresh))
+    try:
+        await AsyncWebhookClient(response_url).send(
+            response_type="ephemeral", replace_original=True, **message.payload()
+        )
+    except Exception as e:
+        log.warning("could not post the connect result: %s", type(e).__name__)
 
 
 def _submitted_notice(callback: ModalId, c: Customer) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_bolt.context.async_context import AsyncBoltContext
 
-from blocks.customers import PAGE_SIZE, customer_card, customer_list, pick_list
+from blocks.customers import PAGE_SIZE, customer_list, pick_list
 from blocks.ids import ActionId, ListPageValue, PickFor, PickValue
 from blocks.message import Message
 from blocks.risk import customer_risk, risk_overview
@@ -19,6 +19,7 @@ from store.access import Who
 from store.customers import find_customer, get_customer, list_page, risk_summary
 from store.errors import Ambiguous
 from store.filters import parse_filter
+from store.live import live_risk
 
 
 async def _list(deps: Deps, who: Who, query: str, page: int, public: bool) -> Message:
@@ -41,9 +42,8 @@ async def show_command(req: CommandRequest) -> Message:
             customer = await find_customer(s, actor, req.rest)
         except Ambiguous as err:
             return pick_list(err, PickFor.SHOW, public=req.public)
-    if req.public:  # a card in the channel is for reading: no buttons for everyone to see
-        return customer_card(customer, req.deps.today(), partner=req.deps.ops.partner)
-    return await card(req.deps, actor, customer)
+    # A card in the channel is for reading: no buttons for everyone to see.
+    return await card(req.deps, None if req.public else actor, customer)
 
 
 async def risk_command(req: CommandRequest) -> Message:
@@ -55,7 +55,8 @@ async def risk_command(req: CommandRequest) -> Message:
             customer = await find_customer(s, actor, req.rest)
         except Ambiguous as err:
             return pick_list(err, PickFor.RISK, public=req.public)
-    return customer_risk(customer)
+        live = await live_risk(s, customer.id)
+    return customer_risk(customer, live, req.deps.clock())
 
 
 def _payload(public: bool, message: Message) -> dict[str, Any]:
@@ -99,9 +100,11 @@ async def on_pick(
     if value.a is PickFor.SHOW and not value.pub:
         message = await card(deps, actor, customer)
     elif value.a is PickFor.SHOW:
-        message = customer_card(customer, deps.today(), partner=deps.ops.partner)
+        message = await card(deps, None, customer)
     else:
-        message = customer_risk(customer)
+        async with deps.db.session() as s:
+            live = await live_risk(s, customer.id)
+        message = customer_risk(customer, live, deps.clock())
     await respond(**_payload(value.pub, message))
 
 

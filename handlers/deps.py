@@ -16,6 +16,7 @@ from store.db import Database
 from store.digests import Digests
 from store.lmp import LmpClient
 from store.models import utcnow
+from store.sync import Syncer
 
 CONTEXT_KEY = "overview_deps"
 
@@ -27,6 +28,7 @@ class Deps:
     ops: Operations
     digests: Digests
     approvals_channel: str | None = None  # None: the channel the request was made in
+    syncer: Syncer | None = None  # None: no BOT_SECRET_KEY, so no Vision One sync
     clock: Callable[[], dt.datetime] = utcnow
     # Work that outlives its request (a slow reply finished after the ack).
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)

@@ -20,13 +20,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from store import audit
 from store.actor import Actor
 from store.db import Database
-from store.enums import Action, ApprovalStatus, LicenseType, Origin, PartnerType, Role, Status
+from store.enums import (
+    Action,
+    ApprovalStatus,
+    ConnectionState,
+    LicenseType,
+    Origin,
+    PartnerType,
+    Role,
+    Status,
+)
 from store.errors import AccessDenied, InvalidInput, NotFound, OverviewError
-from store.models import ActionChannel, Approval, Customer, utcnow
+from store.models import ActionChannel, Approval, Customer, VisionOneConnection, utcnow
 from store.names import clean_company, company_key
 from store.platform import EXTENSION_DAYS, Licence, Platform, PlatformError
 from store.regions import DataCenter
 from store.rules import ROLE_NEEDED, not_offered, offered, why_not
+from store.secrets import NO_KEY, TokenVault, check_token
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_COMPANY = 200
@@ -84,6 +94,7 @@ class Operations:
     partner: PartnerType = PartnerType.MSP
     clock: Callable[[], dt.datetime] = utcnow
     approval_ttl: dt.timedelta = dt.timedelta(hours=24)
+    vault: TokenVault | None = None  # None: no BOT_SECRET_KEY, so no API tokens stored
 
     # --- checks shared by every operation ---------------------------------------------
 
@@ -388,18 +399,44 @@ class Operations:
                 raise InvalidInput("The partner's one NFR licence was just assigned.") from None
 
     async def connect(
-        self, actor: Actor, customer_id: int, version: int, data_center: DataCenter
+        self, actor: Actor, customer_id: int, version: int, data_center: DataCenter, token: str
     ) -> Customer:
+        """Connect (or reconnect) a customer's Vision One: its region and a sealed API token.
+
+        A new token replaces the old one; the token itself goes nowhere but the sealed column.
+        """
+        actor.require(ROLE_NEEDED[Action.CONNECT])  # before saying anything about the input
+        token = check_token(token)
+        if data_center.api_host is None:
+            raise InvalidInput(
+                f"Vision One has no public API in {data_center.label}; choose the region "
+                "whose console the customer signs in to."
+            )
+        if self.vault is None:
+            raise InvalidInput(NO_KEY)
+        sealed = self.vault.seal(token)
         async with self.db.transaction() as s:
             await self._begin(s, actor, Action.CONNECT)
             c = await self._customer(s, customer_id, version, Action.CONNECT)
             await self._platform(self.platform.connect(c, data_center))
+            now = self.clock()
+            conn = await s.get(VisionOneConnection, c.id, populate_existing=True)
+            replaced = conn is not None
+            if conn is None:
+                conn = VisionOneConnection(customer_id=c.id)
+                s.add(conn)
+            conn.region = data_center
+            conn.sealed_token = sealed
+            conn.state = ConnectionState.NEW
+            conn.connected_by = actor.user_id
+            conn.connected_at = now
+            conn.last_error = None
             values: dict[str, Any] = {"v1_connected": True, "data_center": data_center}
             if c.status in (Status.NOT_PROVISIONED, Status.FAILED, Status.EXPIRED):
                 values["status"] = Status.ACTIVE
-            return await self._apply(
-                s, actor, Action.CONNECT, c, detail=self._by("connect"), **values
-            )
+            token = f"API token {'replaced' if replaced else 'stored'} ({data_center.value})"
+            detail = f"{token} · {self._by('connect')}"
+            return await self._apply(s, actor, Action.CONNECT, c, detail=detail, **values)
 
     async def update_accounts(
         self,

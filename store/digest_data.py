@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from store.customers import band_counts, conditions, riskiest
-from store.enums import ApprovalStatus, Level, LicenseType, Status
+from store.enums import ApprovalStatus, ConnectionState, Level, LicenseType, Status
 from store.filters import CustomerFilter
-from store.models import Approval, Customer, RiskSnapshot
+from store.models import Approval, Customer, RiskSnapshot, VisionOneConnection
 
 TRIAL_WINDOW = 14  # days
 NOTICE_WINDOW = 90  # paid licences: notice before expiry
@@ -74,6 +74,9 @@ class DigestData:
     locked: Listing
     nfr: str | None
     pending: Sequence[Pending] = field(default_factory=list)
+    # Vision One connections whose API token was refused: (companies shown, how many in all).
+    needs_token: Sequence[str] = field(default_factory=list)
+    needs_token_total: int = 0
 
     @property
     def total(self) -> int:
@@ -198,6 +201,17 @@ async def digest_data(
             )
         ).all()
     ]
+    refused = [*where, VisionOneConnection.state == ConnectionState.NEEDS_TOKEN]
+    joined = select(Customer.company).join(
+        VisionOneConnection, VisionOneConnection.customer_id == Customer.id
+    )
+    needs_token = (
+        await s.scalars(joined.where(*refused).order_by(Customer.company_key).limit(LIST_LIMIT))
+    ).all()
+    needs_token_total = len(needs_token)
+    if needs_token_total >= LIST_LIMIT:
+        counted = select(func.count()).select_from(joined.where(*refused).subquery())
+        needs_token_total = await s.scalar(counted) or needs_token_total
     return DigestData(
         today=today,
         filters=flt.to_query(),
@@ -212,4 +226,6 @@ async def digest_data(
         locked=locked,
         nfr=nfr,
         pending=pending,
+        needs_token=needs_token,
+        needs_token_total=needs_token_total,
     )

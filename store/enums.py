@@ -108,6 +108,27 @@ CRI_BANDS: dict[Level, tuple[int, int]] = {
 }
 
 
+class ConnectionState(enum.StrEnum):
+    """How the last pull of a customer's Vision One figures went."""
+
+    NEW = "new"  # connected, not synced yet
+    OK = "ok"
+    NEEDS_TOKEN = "needs_token"  # 401/403, or the token cannot be read: connect again
+    FAILING = "failing"  # the API failed; the last known figures stay
+
+    @property
+    def label(self) -> str:
+        return _CONNECTION_LABELS[self]
+
+
+_CONNECTION_LABELS = {
+    ConnectionState.NEW: "not synced yet",
+    ConnectionState.OK: "syncing",
+    ConnectionState.NEEDS_TOKEN: "needs a new API token",
+    ConnectionState.FAILING: "last sync failed",
+}
+
+
 class PartnerType(enum.StrEnum):
     MSP = "msp"
     DFIR = "dfir"

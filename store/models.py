@@ -29,6 +29,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from store.enums import (
     Action,
     ApprovalStatus,
+    ConnectionState,
     Level,
     LicenseType,
     Origin,
@@ -159,6 +160,10 @@ class RiskSnapshot(Base):
     exposure: Mapped[Level | None] = mapped_column(_enum(Level))
     security_configuration: Mapped[Level | None] = mapped_column(_enum(Level))
     source: Mapped[SnapshotSource] = mapped_column(_enum(SnapshotSource))
+    # From Vision One only (migration 0004): the attack level and the top risk events,
+    # each {"factor", "eventCount", "affectedAssetCount"}.
+    attack: Mapped[Level | None] = mapped_column(_enum(Level))
+    events: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
     customer: Mapped[Customer] = relationship(back_populates="snapshots")
 
@@ -178,6 +183,32 @@ class CustomerTotal(Base):
     n: Mapped[int] = mapped_column(Integer)
 
     __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+
+class VisionOneConnection(Base):
+    """A customer's Vision One API access: region, sealed token, how the last sync went."""
+
+    __tablename__ = "vision_one_connection"
+
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customer.id", ondelete="CASCADE"), primary_key=True
+    )
+    region: Mapped[DataCenter] = mapped_column(_enum(DataCenter))
+    # Fernet ciphertext (store/secrets.py); never the token itself.
+    sealed_token: Mapped[str] = mapped_column(Text)
+    state: Mapped[ConnectionState] = mapped_column(
+        _enum(ConnectionState), default=ConnectionState.NEW
+    )
+    connected_by: Mapped[str] = mapped_column(String(32))
+    connected_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_success_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+
+    __table_args__ = (Index("ix_vision_one_connection_state", "state"),)
+
+    def __repr__(self) -> str:  # the sealed token stays out of logs and tracebacks
+        return f"VisionOneConnection(customer_id={self.customer_id}, state={self.state})"
 
 
 class AccessGrant(Base):

@@ -101,8 +101,9 @@ def why_not(
             return f"Provision Vision One for {name} before assigning the NFR licence."
         return None
     if action is Action.CONNECT:
-        if c.v1_connected:
-            return f"{name}'s Vision One is already connected."
+        # Also for connected customers: connecting again replaces the API token.
+        if status is Status.PROVISIONING:
+            return f"{name} is being provisioned; connect once that is done."
         return None
     if action in (Action.UPDATE_SIGN_IN, Action.SET_PRIMARY_USER):
         if status not in PROVISIONED:

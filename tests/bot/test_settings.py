@@ -93,3 +93,32 @@ def test_require_names_what_is_missing() -> None:
         "SLACK_BOT_TOKEN",
         "SLACK_SIGNING_SECRET",
     ]
+
+
+def test_vision_one_settings() -> None:
+    from store.secrets import new_key
+
+    s = load_settings()
+    assert (s.bot_secret_key, s.vault, s.vision_one_base_url) == (None, None, None)
+    assert (s.sync_interval_minutes, s.sync_concurrency, s.sync_requests_per_minute) == (240, 16, 0)
+    key = new_key()
+    s = load_settings(bot_secret_key=key, vision_one_base_url="http://127.0.0.1:8080/")
+    assert s.vault is not None and s.vision_one_base_url == "http://127.0.0.1:8080"
+    assert key not in repr(s) and key not in str(s.model_dump())
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("bot_secret_key", "hunter2-not-a-key", "BOT_SECRET_KEY: is not a key of 32 random bytes"),
+        ("vision_one_base_url", "ftp://proxy", "VISION_ONE_BASE_URL: is not an http(s) URL"),
+        ("sync_interval_minutes", "-5", "SYNC_INTERVAL_MINUTES: "),
+        ("sync_concurrency", "0", "SYNC_CONCURRENCY: "),
+    ],
+)
+def test_bad_vision_one_settings_are_one_clear_line(name: str, value: str, expected: str) -> None:
+    with pytest.raises(SettingsError) as err:
+        load_settings(**{name: value})
+    [line] = err.value.lines
+    assert line.startswith(expected) and " — " in line
+    assert "hunter2" not in line

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from blocks.ids import ActionId, CardValue
 from store.enums import Action, ApprovalStatus, Origin, PartnerType, Status
 from store.models import Approval, AuditEntry, Customer
+from store.secrets import TokenVault, new_key
 from tests.factories import add, customer
 from tests.harness import (
     ADMIN,
@@ -409,8 +410,14 @@ async def test_connect_existing_vision_one(team: BotHarness) -> None:
     await team.click(connect["action_id"], connect["value"], user=OPS)
     [opened] = await team.slack.wait_for("views.open")
     bad = await submit(team, opened_view(opened.payload), {"data_center": "mars"}, user=OPS)
-    assert bad.json["errors"] == {"data_center": "Choose one of the options."}
-    await submit(team, opened_view(opened.payload), {"data_center": "au"}, user=OPS)
+    assert bad.json["errors"] == {
+        "data_center": "Choose one of the options.",
+        "api_token": "Paste the customer's Vision One API token.",
+    }
+    team.deps.ops.vault = TokenVault(new_key())  # no syncer: the card comes back at once
+    token = "eyJhbGciOiJSUzI1NiJ9.linked-token-0123456789"
+    values = {"data_center": "au", "api_token": token}
+    await submit(team, opened_view(opened.payload), values, user=OPS)
     c = await row(team, cid)
     assert (c.v1_connected, c.status, c.data_center) == (True, Status.ACTIVE, "au")
     assert "Connected Linked's Vision One" in message_text(await last_response(team, 1))
