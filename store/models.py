@@ -343,3 +343,15 @@ class DigestRun(Base):
         ),
         Index("ix_digest_run_channel_started", "channel_id", "started_at"),
     )
+
+
+class JobLease(Base):
+    """Who runs a periodic job right now, so that bot processes sharing a database (and the
+    CLI) don't run it twice at once. A lease whose holder died runs out and is taken over."""
+
+    __tablename__ = "job_lease"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    lease_until: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

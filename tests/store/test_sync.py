@@ -83,7 +83,9 @@ async def test_connect_seals_the_token_and_audits_without_it(db: Database) -> No
     async with db.session() as s:
         [entry] = (await s.scalars(select(AuditEntry))).all()
         dump = (await s.execute(text("SELECT * FROM audit_entry"))).all()
-    assert entry.action is Action.CONNECT and entry.detail == "API token stored (eu) · by local ledger"
+    assert (
+        entry.action is Action.CONNECT and entry.detail == "API token stored (eu) · by local ledger"
+    )
     assert tok("acme") not in repr(dump)
 
     # Reconnecting replaces the token (and says so), from the version now shown.
