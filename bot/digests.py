@@ -8,10 +8,11 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -32,6 +33,25 @@ log = logging.getLogger("overview.digests")
 LEASE = dt.timedelta(minutes=5)
 PER_CHANNEL_SPACING = 1.1  # seconds between messages in one channel (Slack: about 1 a second)
 CHANNELS_AT_ONCE = 20
+# A digest that failed for a passing reason is tried again this many times in all, after
+# RETRY_FIRST, then twice as long each time (2, 4, 8 minutes).
+MAX_ATTEMPTS = 4
+RETRY_FIRST = dt.timedelta(minutes=2)
+# Slack errors that say "not now" rather than "never": worth another try later.
+TRANSIENT_ERRORS = frozenset(
+    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+)
+
+
+def transient(error: BaseException) -> str | None:
+    """What went wrong, if trying again later may well work; None if it will not."""
+    if isinstance(error, SlackApiError):
+        code = str(error.response.get("error", "slack_error"))
+        status = error.response.status_code
+        return code if code in TRANSIENT_ERRORS or status >= 500 or status == 429 else None
+    if isinstance(error, aiohttp.ClientError | asyncio.TimeoutError | ConnectionError):
+        return type(error).__name__
+    return None
 
 
 def worker_id() -> str:
@@ -108,10 +128,13 @@ class DigestPoster:
         report = Report()
         subs = await self.digests.subscriptions(channel_id=channel)
         gate = asyncio.Semaphore(CHANNELS_AT_ONCE)
+        # One read finds the days already settled, so the check every 30 s opens no write
+        # transaction for them (the local day is at most a day behind UTC's).
+        settled = await self.digests.settled(self.digests.now().date() - dt.timedelta(days=2))
 
         async def one(sub: DigestSubscription) -> None:
             async with gate:
-                outcome = await self._one(sub, force)
+                outcome = await self._one(sub, force, settled.get(sub.channel_id, set()))
             if outcome is None:
                 report.skipped += 1
                 return
@@ -127,14 +150,16 @@ class DigestPoster:
             log.warning("digests: %s", report.line())
         return report
 
-    async def _one(self, sub: DigestSubscription, force: bool) -> str | None:
+    async def _one(
+        self, sub: DigestSubscription, force: bool, settled: Set[dt.date] = frozenset()
+    ) -> str | None:
         """None: nothing to do; "": posted; otherwise what went wrong."""
         now = self.digests.now()
         if force:
             local_date = now.astimezone(ZoneInfo(sub.tz)).date()
         else:
             due = self.digests.due(sub, now)
-            if due is None:
+            if due is None or due.local_date in settled:
                 return None
             local_date = due.local_date
         run = await self.digests.claim(
@@ -145,16 +170,23 @@ class DigestPoster:
         try:
             parts, summary = await self.build(sub, sub.filters, sub.tz, run)
             await self._post(sub.channel_id, run, parts)
-        except SlackApiError as e:
-            error = str(e.response.get("error", "slack_error"))
-            await self.digests.finish(run, self.worker, error=error)
-            return error
         except LostLease:
             return None
         except Exception as e:
-            log.exception("digest for %s failed", sub.channel_id)
-            await self.digests.finish(run, self.worker, error=type(e).__name__)
-            return type(e).__name__
+            passing = transient(e)
+            if passing is not None and not force and run.attempts < MAX_ATTEMPTS:
+                retry_at = self.digests.now() + RETRY_FIRST * 2 ** (run.attempts - 1)
+                await self.digests.postpone(run, self.worker, passing, retry_at)
+                log.warning("digest for %s: %s; retrying at %s", sub.channel_id, passing, retry_at)
+                return f"{passing}, will retry at {retry_at:%H:%M} UTC"
+            if isinstance(e, SlackApiError):
+                error = str(e.response.get("error", "slack_error"))
+            else:
+                error = passing or type(e).__name__
+                if passing is None:
+                    log.exception("digest for %s failed", sub.channel_id)
+            await self.digests.finish(run, self.worker, error=error)
+            return error
         await self.digests.finish(run, self.worker, summary=summary)
         return ""
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from store import audit
@@ -180,7 +180,9 @@ class Digests:
                     .where(
                         DigestRun.id == existing.id, DigestRun.lease_until == existing.lease_until
                     )
-                    .values(claimed_by=worker, lease_until=now + lease)
+                    .values(
+                        claimed_by=worker, lease_until=now + lease, attempts=DigestRun.attempts + 1
+                    )
                     .execution_options(synchronize_session=False)
                 )
                 if taken.rowcount != 1:  # type: ignore[attr-defined]
@@ -234,6 +236,41 @@ class Digests:
                     summary=summary,
                 )
             )
+
+    async def postpone(
+        self, run: DigestRun, worker: str, error: str, retry_at: dt.datetime
+    ) -> None:
+        """A transient failure: leave the run open, to be claimed again from `retry_at`.
+
+        It stays `posting` with a lease that ends at `retry_at`; whoever claims it then
+        resumes after the parts already posted.
+        """
+        async with self.db.transaction() as s:
+            await s.execute(
+                update(DigestRun)
+                .where(DigestRun.id == run.id, DigestRun.claimed_by == worker)
+                .values(error=error[:500], lease_until=retry_at)
+            )
+
+    async def settled(self, since: dt.date) -> dict[str, set[dt.date]]:
+        """Per channel, the local days (from `since`) whose run is not claimable now.
+
+        Done, failed for good, or held by a live lease: the scheduler's check skips these
+        with one read instead of a write transaction per subscription.
+        """
+        now = self.now()
+        async with self.db.session() as s:
+            rows = await s.execute(
+                select(DigestRun.channel_id, DigestRun.local_date).where(
+                    DigestRun.local_date >= since,
+                    DigestRun.forced.is_(False),
+                    or_(DigestRun.status != POSTING, DigestRun.lease_until > now),
+                )
+            )
+            found: dict[str, set[dt.date]] = {}
+            for channel, day in rows:
+                found.setdefault(channel, set()).add(day)
+            return found
 
     async def previous(self, channel_id: str, before: DigestRun | None) -> DigestRun | None:
         """The last digest this channel received, to report what changed since."""

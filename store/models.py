@@ -331,6 +331,8 @@ class DigestRun(Base):
     error: Mapped[str | None] = mapped_column(String(500))
     # What this digest reported (band counts), so the next one can show the change.
     summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Tries so far: a transient failure (Slack 5xx, a lost connection) is tried again later.
+    attempts: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     __table_args__ = (
         Index(

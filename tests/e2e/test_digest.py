@@ -328,3 +328,88 @@ async def test_two_processes_post_each_digest_once(
         runs = (await s.scalars(select(DigestRun))).all()
     assert sorted(r.channel_id for r in runs) == channels
     assert {r.status for r in runs} == {"done"}
+
+
+async def _runs(bot: BotHarness) -> list[DigestRun]:
+    async with bot.db.session() as s:
+        return list((await s.scalars(select(DigestRun).order_by(DigestRun.id))).all())
+
+
+async def test_a_passing_slack_failure_is_tried_again_later_and_posted_once(
+    bot: BotHarness, clock: Clock
+) -> None:
+    await subscribe(bot, "C0FLAKY")
+    failures = {"left": 1}
+
+    def answer(payload: dict[str, Any]) -> dict[str, Any]:
+        if failures["left"]:
+            failures["left"] -= 1
+            return {"ok": False, "error": "internal_error"}
+        return {"ok": True, "ts": "1700000003.000001", "channel": payload["channel"]}
+
+    bot.slack.answers["chat.postMessage"] = answer
+    report = await poster(bot).run()
+    assert report.failed == {"C0FLAKY": "internal_error, will retry at 09:02 UTC"}
+    [run] = await _runs(bot)
+    assert (run.status, run.attempts, run.error) == ("posting", 1, "internal_error")
+
+    clock.now += dt.timedelta(minutes=1)  # not yet
+    assert (await poster(bot).run()).skipped == 1
+    clock.now += dt.timedelta(minutes=1, seconds=1)
+    report = await poster(bot, worker="later").run()
+    assert report.posted == ["C0FLAKY"]
+    [run] = await _runs(bot)
+    assert (run.status, run.attempts) == ("done", 2)
+    ok = [p for p in posted_to(bot, "C0FLAKY")]
+    assert len(ok) == 2 and message_text(ok[-1]).startswith("Risk digest")
+
+
+async def test_failures_that_keep_passing_give_up_after_four_tries(
+    bot: BotHarness, clock: Clock
+) -> None:
+    await subscribe(bot, "C0DOWN")
+    bot.slack.answers["chat.postMessage"] = lambda p: {"ok": False, "error": "fatal_error"}
+    waits = []
+    for _ in range(3):
+        report = await poster(bot).run()
+        [run] = await _runs(bot)
+        assert run.status == "posting"
+        waits.append(run.lease_until - clock.now)
+        clock.now = run.lease_until + dt.timedelta(seconds=1)
+    assert waits == [dt.timedelta(minutes=m) for m in (2, 4, 8)]
+    report = await poster(bot).run()
+    assert report.failed == {"C0DOWN": "fatal_error"}
+    [run] = await _runs(bot)
+    assert (run.status, run.attempts) == ("failed", 4)
+    clock.now += dt.timedelta(hours=1)
+    assert (await poster(bot).run()).skipped == 1
+    assert len(posted_to(bot, "C0DOWN")) == 4
+
+
+async def test_the_periodic_check_claims_nothing_once_the_day_is_settled(
+    bot: BotHarness, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for channel in ("C0ONE", "C0TWO", "C0GONE"):
+        await subscribe(bot, channel)
+    bot.slack.answers["chat.postMessage"] = lambda p: (
+        {"ok": False, "error": "channel_not_found"}
+        if p["channel"] == "C0GONE"
+        else {"ok": True, "ts": "1700000004.000001", "channel": p["channel"]}
+    )
+    first = await poster(bot).run()
+    assert sorted(first.posted) == ["C0ONE", "C0TWO"] and list(first.failed) == ["C0GONE"]
+    claims = []
+    real_claim = bot.deps.digests.claim
+
+    async def counting(*args: Any, **kwargs: Any) -> DigestRun | None:
+        claims.append(args[0])
+        return await real_claim(*args, **kwargs)
+
+    monkeypatch.setattr(bot.deps.digests, "claim", counting)
+    for _ in range(3):
+        clock.now += dt.timedelta(seconds=30)
+        assert (await poster(bot).run()).skipped == 3
+    assert claims == []  # no write transaction for settled days
+    clock.now += dt.timedelta(days=1)  # tomorrow's digests are claimed as usual
+    assert sorted((await poster(bot).run()).posted) == ["C0ONE", "C0TWO"]
+    assert sorted(claims) == ["C0GONE", "C0ONE", "C0TWO"]
