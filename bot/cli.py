@@ -58,14 +58,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="try the bot in a browser, with no Slack workspace: a page that plays Slack",
         description="Serve a page on 127.0.0.1 that looks and behaves like a Slack channel, "
         "driving the real bot with signed requests, on a generated demo portfolio. "
-        "Needs no tokens; the database is a fresh SQLite file unless --database is given.",
+        "Needs no tokens: Vision One is played by a demo API on 127.0.0.1 that takes any API "
+        "token. The database is a fresh SQLite file unless --database is given.",
     )
     box.add_argument("--port", type=_port, default=3000, help="port on 127.0.0.1 (default 3000)")
     box.add_argument(
         "--database",
         type=Path,
         metavar="FILE",
-        help="keep the sandbox's SQLite database in FILE (default: a fresh one each start)",
+        help="keep the sandbox's SQLite database in FILE, and the key sealing its API tokens "
+        "in FILE.key (default: a fresh database each start)",
     )
 
     db = sub.add_parser("db", help="database schema").add_subparsers(

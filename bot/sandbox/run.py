@@ -7,6 +7,7 @@ same jobs — only its Slack is this process's Workspace, on 127.0.0.1.
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import tempfile
 from dataclasses import dataclass, field
@@ -14,10 +15,12 @@ from pathlib import Path
 
 import aiohttp
 from aiohttp import web
+from pydantic import SecretStr
 from slack_bolt.async_app import AsyncApp
 
 from bot.run import StartupError, _wait_for_signal, prepare, start_jobs
 from bot.sandbox.bridge import Bridge
+from bot.sandbox.visionone import demo_vision_one_app
 from bot.sandbox.workspace import DEMO_USERS, Workspace
 from bot.scheduler import Scheduler
 from bot.server import build_web_app
@@ -26,6 +29,7 @@ from handlers.deps import Deps
 from store.db import Database
 from store.demo import seed_demo
 from store.enums import Role
+from store.secrets import check_key, new_key
 
 log = logging.getLogger("overview.sandbox")
 STATIC = Path(__file__).parent / "static"
@@ -40,6 +44,7 @@ class Sandbox:
     db: Database
     deps: Deps
     app: AsyncApp
+    vision_one_url: str = ""  # the demo Vision One API the bot syncs from
     _cleanup: list[web.AppRunner] = field(default_factory=list)
     _http: aiohttp.ClientSession | None = None
     _jobs: Scheduler | None = None
@@ -70,10 +75,40 @@ def _slack_app(workspace: Workspace, bridge: Bridge) -> web.Application:
     return app
 
 
+def key_beside(database: Path) -> str:
+    """The BOT_SECRET_KEY kept in a 0600 file next to a kept sandbox database (made once),
+    so the API tokens sealed in it stay readable from one run to the next."""
+    path = database.with_name(database.name + ".key")
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        try:
+            return check_key(path.read_text())
+        except (OSError, ValueError) as e:
+            raise StartupError(
+                f"--database: the sandbox's key file {path} cannot be used ({e}); "
+                "delete it and the database beside it to start afresh"
+            ) from None
+    except OSError as e:
+        raise StartupError(f"--database: cannot write the key file {path}: {e}") from None
+    key = new_key()
+    with os.fdopen(fd, "w") as f:
+        f.write(key + "\n")
+    return key
+
+
 def sandbox_settings(
-    settings: Settings, *, api_url: str, database_url: str, token: str, secret: str
+    settings: Settings,
+    *,
+    api_url: str,
+    database_url: str,
+    token: str,
+    secret: str,
+    secret_key: str,
+    vision_one_url: str,
 ) -> Settings:
-    """The given settings, with the generated token and secret, and Slack played locally."""
+    """The given settings, with the generated token, secret and key, and Slack and Vision
+    One played locally (nothing is fetched from the internet)."""
     admins = {u.id for u in DEMO_USERS if u.role is Role.ADMIN}
     return settings.model_copy(
         update={
@@ -84,31 +119,53 @@ def sandbox_settings(
             "database_url": database_url,
             "bot_admins": frozenset(settings.bot_admins | admins),
             "approvals_channel": None,
+            "bot_secret_key": SecretStr(secret_key),
+            "vision_one_base_url": vision_one_url,
         }
     )
 
 
-async def start_sandbox(settings: Settings, *, port: int = 3000, database_url: str) -> Sandbox:
+async def _serve_local(app: web.Application, port: int = 0) -> web.AppRunner:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, HOST, port).start()
+    except OSError:
+        await runner.cleanup()
+        raise
+    return runner
+
+
+async def start_sandbox(
+    settings: Settings, *, port: int = 3000, database_url: str, secret_key: str | None = None
+) -> Sandbox:
+    """`secret_key`: the BOT_SECRET_KEY to seal API tokens with; None makes a new one."""
     token = "xoxb-sandbox-" + secrets.token_hex(12)
     workspace = Workspace(token)
     secret = secrets.token_hex(16)
     bridge = Bridge(workspace, secret)
-    slack_runner = web.AppRunner(_slack_app(workspace, bridge), access_log=None)
-    await slack_runner.setup()
     try:
-        await web.TCPSite(slack_runner, HOST, port).start()
+        slack_runner = await _serve_local(_slack_app(workspace, bridge), port)
     except OSError as e:
-        await slack_runner.cleanup()
         raise StartupError(f"--port: cannot listen on {HOST}:{port}: {e}") from None
     url = f"http://{HOST}:{slack_runner.addresses[0][1]}"
     workspace.base_url = url
+    v1_runner = await _serve_local(demo_vision_one_app())
+    v1_url = f"http://{HOST}:{v1_runner.addresses[0][1]}"
     bot_settings = sandbox_settings(
-        settings, api_url=f"{url}/api/", database_url=database_url, token=token, secret=secret
+        settings,
+        api_url=f"{url}/api/",
+        database_url=database_url,
+        token=token,
+        secret=secret,
+        secret_key=secret_key or new_key(),
+        vision_one_url=v1_url,
     )
     try:
         db, deps, app = await prepare(bot_settings)
     except Exception:
         await slack_runner.cleanup()
+        await v1_runner.cleanup()
         raise
     roles = {u.id: u.role for u in DEMO_USERS if u.role is not Role.ADMIN}
     created = await seed_demo(db, roles)
@@ -119,8 +176,9 @@ async def start_sandbox(settings: Settings, *, port: int = 3000, database_url: s
     bridge.bot_url = f"http://{HOST}:{bot_runner.addresses[0][1]}"
     bridge.http = aiohttp.ClientSession()
     sandbox = Sandbox(
-        url, workspace, bridge, db, deps, app, [bot_runner, slack_runner], bridge.http
+        url, workspace, bridge, db, deps, app, v1_url, [bot_runner, slack_runner, v1_runner]
     )
+    sandbox._http = bridge.http
     sandbox._jobs = start_jobs(deps, app, bot_settings)
     return sandbox
 
@@ -130,7 +188,10 @@ async def run_sandbox(settings: Settings, port: int, database: Path | None) -> N
     with tempfile.TemporaryDirectory(prefix="overview-sandbox-") as tmp:
         path = database or Path(tmp) / "sandbox.db"
         sandbox = await start_sandbox(
-            settings, port=port, database_url=f"sqlite+aiosqlite:///{path}"
+            settings,
+            port=port,
+            database_url=f"sqlite+aiosqlite:///{path}",
+            secret_key=key_beside(database) if database else None,
         )
         print(
             f"Sandbox ready: open {sandbox.url}/ in your browser "

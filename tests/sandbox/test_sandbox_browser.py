@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from bot.sandbox.run import Sandbox
 from bot.sandbox.workspace import CHANNEL
-from store.enums import ApprovalStatus, Status
-from store.models import Approval, Customer
+from store.enums import ApprovalStatus, SnapshotSource, Status
+from store.models import Approval, Customer, RiskSnapshot
 from store.regions import DataCenter
 
 OPERATOR, APPROVER, ADMIN, VIEWER = "U0DEMOOPS", "U0DEMOAPPR", "U0DEMOADMIN", "U0DEMOVIEW"
@@ -181,3 +181,28 @@ async def test_block_kit_the_bot_does_not_use_yet_is_drawn_too(page: Any, sandbo
     await message.get_by_role("button", name="Do it").click()
     # The bot has no listener for it, so Bolt answers 404: the page says so, as Slack would.
     await page.get_by_text("The app did not respond (HTTP 404)").wait_for()
+
+
+async def test_connect_shows_live_figures_from_the_demo_api(page: Any, sandbox: Sandbox) -> None:
+    await as_user(page, OPERATOR)
+    await command(page, "/customers show acme dental")
+    card = last_message(page)
+    await card.get_by_role("button", name="Connect Vision One").click()
+    modal = page.get_by_role("dialog", name="Connect Vision One")
+    await modal.get_by_text("any API token of 20 or more characters works").wait_for()
+    await modal.get_by_label("Region").select_option("eu")
+    await modal.get_by_label("API token").fill("demo-token-acme-0123456789")
+    await modal.get_by_role("button", name="Connect", exact=True).click()
+    await modal.wait_for(state="detached")
+    await card.get_by_text("its latest figures are in").wait_for()
+    await card.get_by_text("Figures from Vision One · updated").wait_for()
+    await card.get_by_text("Top risk events").wait_for()
+    await card.get_by_role("button", name="Replace API token").wait_for()
+    c = await customer(sandbox, "Demo · Acme Dental")
+    async with sandbox.db.session() as s:
+        snap = await s.scalar(
+            select(RiskSnapshot).where(
+                RiskSnapshot.customer_id == c.id, RiskSnapshot.source == SnapshotSource.VISION_ONE
+            )
+        )
+    assert snap is not None and c.cri == snap.cri and c.v1_connected

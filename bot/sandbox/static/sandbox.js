@@ -314,6 +314,13 @@ function renderModal() {
   head.appendChild(x);
   const content = el("div", "content");
   content.appendChild(blocks(v.blocks, { kind: "modal", view_id: top.id }, top.errors));
+  if (v.callback_id === "modal_connect") {
+    // Said by the sandbox, not the bot: here Vision One is a local demo API.
+    content.appendChild(el("div", "sandbox-note",
+      "Sandbox: any API token of 20 or more characters works (e.g. <code>demo-token-0123456789</code>) " +
+      "and its figures follow from it; a token containing <code>revoked</code> is refused, " +
+      "to show what happens then."));
+  }
   const foot = el("footer");
   const close = el("button", "btn", esc(v.close ? v.close.text : "Cancel"));
   close.type = "button";
