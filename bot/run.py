@@ -123,12 +123,17 @@ def start_jobs(deps: Deps, app: AsyncApp, settings: Settings) -> Scheduler:
     return jobs
 
 
-async def _wait_for_signal() -> None:
+def stop_on_signal() -> asyncio.Event:
+    """An event set by Ctrl-C or SIGTERM; install it before saying "ready"."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    return stop
+
+
+async def _wait_for_signal() -> None:
+    await stop_on_signal().wait()
 
 
 async def serve(settings: Settings) -> None:

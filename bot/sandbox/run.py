@@ -18,7 +18,7 @@ from aiohttp import web
 from pydantic import SecretStr
 from slack_bolt.async_app import AsyncApp
 
-from bot.run import StartupError, _wait_for_signal, prepare, start_jobs
+from bot.run import StartupError, prepare, start_jobs, stop_on_signal
 from bot.sandbox.bridge import Bridge
 from bot.sandbox.visionone import demo_vision_one_app
 from bot.sandbox.workspace import DEMO_USERS, Workspace
@@ -185,6 +185,7 @@ async def start_sandbox(
 
 async def run_sandbox(settings: Settings, port: int, database: Path | None) -> None:
     """`overview-bot sandbox`: run until Ctrl-C."""
+    stop = stop_on_signal()  # before "ready": a Ctrl-C right after it must stop cleanly
     with tempfile.TemporaryDirectory(prefix="overview-sandbox-") as tmp:
         path = database or Path(tmp) / "sandbox.db"
         sandbox = await start_sandbox(
@@ -199,6 +200,6 @@ async def run_sandbox(settings: Settings, port: int, database: Path | None) -> N
             flush=True,
         )
         try:
-            await _wait_for_signal()
+            await stop.wait()
         finally:
             await sandbox.stop()
