@@ -31,7 +31,14 @@ from store.enums import (
     Status,
 )
 from store.errors import AccessDenied, InvalidInput, NotFound, OverviewError
-from store.models import ActionChannel, Approval, Customer, VisionOneConnection, utcnow
+from store.models import (
+    HOLDS_NFR,
+    ActionChannel,
+    Approval,
+    Customer,
+    VisionOneConnection,
+    utcnow,
+)
 from store.names import clean_company, company_key
 from store.platform import EXTENSION_DAYS, Licence, Platform, PlatformError
 from store.regions import DataCenter
@@ -132,7 +139,7 @@ class Operations:
         return c
 
     async def _nfr_holder(self, s: AsyncSession) -> str | None:
-        return await s.scalar(select(Customer.company).where(Customer.is_nfr.is_(True)))
+        return await s.scalar(select(Customer.company).where(HOLDS_NFR))
 
     async def offered(self, actor: Actor, c: Customer) -> list[Action]:
         """The buttons to draw for this person on this customer's card."""

@@ -13,7 +13,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from store.customers import band_counts, conditions, riskiest
 from store.enums import ApprovalStatus, ConnectionState, Level, LicenseType, Status
 from store.filters import CustomerFilter
-from store.models import Approval, Customer, RiskSnapshot, VisionOneConnection
+from store.models import HOLDS_NFR, Approval, Customer, RiskSnapshot, VisionOneConnection
 
 TRIAL_WINDOW = 14  # days
 NOTICE_WINDOW = 90  # paid licences: notice before expiry
@@ -188,7 +188,7 @@ async def digest_data(
         paid,
         Customer.status != Status.DISCONNECTED,
     )
-    nfr = await s.scalar(select(Customer.company).where(Customer.is_nfr.is_(True)))
+    nfr = await s.scalar(select(Customer.company).where(HOLDS_NFR))
     pending = [
         Pending(company, who, at)
         for company, who, at in (

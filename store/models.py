@@ -150,6 +150,11 @@ class Customer(Base):
     )
 
 
+# "Holds the NFR licence", written exactly as uq_customer_one_nfr's WHERE so that both
+# databases use that partial index (SQLAlchemy renders `is_nfr = 1` on SQLite, which misses it).
+HOLDS_NFR = text("customer.is_nfr")
+
+
 class RiskSnapshot(Base):
     __tablename__ = "risk_snapshot"
 
