@@ -117,7 +117,13 @@ async def _dated(
 
 def _movers_query(where: Sequence[ColumnElement[bool]], since: dt.datetime) -> Select[tuple]:
     """Customers whose CRI rose since `since`: now against their last figure before it."""
-    changed = select(RiskSnapshot.customer_id).where(RiskSnapshot.taken_at > since)
+    # Only customers the digest's filters keep are ranked: a one-customer digest should not
+    # number every snapshot of the portfolio.
+    changed = (
+        select(RiskSnapshot.customer_id)
+        .join(Customer, Customer.id == RiskSnapshot.customer_id)
+        .where(RiskSnapshot.taken_at > since, *where)
+    )
     ranked = (
         select(
             RiskSnapshot.customer_id,
