@@ -16,6 +16,7 @@ from store.access import AccessPolicy, Actor, Who, actor_from, granted_role, nee
 from store.db import Database
 from store.enums import CRI_BANDS, Level, LicenseType, Role, Status
 from store.errors import Ambiguous, Candidate, InvalidInput, NotFound
+from store.fastread import Unavailable
 from store.filters import CustomerFilter, Sort
 from store.models import Customer, CustomerTotal
 from store.names import company_key
@@ -219,7 +220,12 @@ async def list_page(
     if db.fast.enabled and page >= 0:
         lookup = needs_lookup(policy, who)
         query = _page_query(flt, page_size, lookup)
-        rows = await db.fast.fetch(query, _page_params(flt, page, page_size, today, who.user_id))
+        try:
+            rows = await db.fast.fetch(
+                query, _page_params(flt, page, page_size, today, who.user_id)
+            )
+        except Unavailable:
+            rows = []
         if rows:
             actor = actor_from(policy, who, rows[0].granted if lookup else None)
             actor.require(Role.VIEWER)

@@ -13,6 +13,7 @@ path is off and callers use a session (`FastReader.enabled`).
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -21,6 +22,7 @@ from sqlalchemy import Select
 from sqlalchemy.engine import URL, Dialect
 
 _CACHE_LIMIT = 1024
+log = logging.getLogger("overview.fastread")
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,39 @@ def sqlite_path(url: URL) -> str | None:
     if not database or database == ":memory:" or database.startswith("file::memory:"):
         return None
     return database
+
+
+# Query parameters of DATABASE_URL that libpq (and so asyncpg's DSN) understands; the
+# others are SQLAlchemy's and would reach the server as unknown settings.
+_LIBPQ_PARAMS = frozenset(
+    {
+        "sslmode",
+        "sslrootcert",
+        "sslcert",
+        "sslkey",
+        "sslpassword",
+        "application_name",
+        "connect_timeout",
+        "target_session_attrs",
+        "passfile",
+        "service",
+    }
+)
+
+
+def pg_dsn(url: URL) -> tuple[str, dict[str, Any]]:
+    """asyncpg's DSN and options for a SQLAlchemy PostgreSQL URL."""
+    options: dict[str, Any] = {}
+    cache = url.query.get("prepared_statement_cache_size")
+    if isinstance(cache, str) and cache.isdigit():  # e.g. 0 behind pgbouncer
+        options["statement_cache_size"] = int(cache)
+    query = {k: v for k, v in url.query.items() if k in _LIBPQ_PARAMS}
+    dsn = url.set(drivername="postgresql", query=query).render_as_string(hide_password=False)
+    return dsn, options
+
+
+class Unavailable(Exception):
+    """The driver-level path could not connect: callers use a session instead."""
 
 
 class FastReader:
@@ -98,10 +133,19 @@ class FastReader:
 
     async def _run(self, sql: str, args: Sequence[Any]) -> Sequence[Sequence[Any]]:
         if self.is_sqlite:
-            conn = self._sqlite or await self._open_sqlite()
+            conn = self._sqlite or await self._opened(self._open_sqlite)
             return await conn.execute_fetchall(sql, args)
-        pool = self._pg or await self._open_pg()
+        pool = self._pg or await self._opened(self._open_pg)
         return await pool.fetch(sql, *args)
+
+    async def _opened(self, opener: Callable[[], Any]) -> Any:
+        # A URL this path cannot use must not break the list: turn it off and say so once.
+        try:
+            return await opener()
+        except Exception as e:
+            self.enabled = False
+            log.warning("driver-level reads are off (%s); using sessions", type(e).__name__)
+            raise Unavailable from e
 
     async def _open_sqlite(self) -> Any:
         import aiosqlite
@@ -121,12 +165,13 @@ class FastReader:
 
         async with self._lock:
             if self._pg is None:
-                dsn = self._url.set(drivername="postgresql").render_as_string(hide_password=False)
+                dsn, options = pg_dsn(self._url)
                 self._pg = await asyncpg.create_pool(
                     dsn,
                     min_size=1,
                     max_size=self._pool_size,
                     server_settings={"default_transaction_read_only": "on"},
+                    **options,
                 )
         return self._pg
 
