@@ -112,7 +112,9 @@ async def test_lmp_error_leaves_failed_with_retry(team: BotHarness, lmp: LmpStan
 async def test_html_500s_then_success(team: BotHarness, lmp: LmpStandIn) -> None:
     team.deps.ops.platform.client.backoff = 0.01  # type: ignore[attr-defined]
     cid = await lmp_customer(team, lmp, "Acme")
-    lmp.faults += [Fault(500, "<html><h1>Internal Error</h1></html>", "text/html")] * 2
+    lmp.faults += [
+        Fault(500, "<html><h1>Internal Error</h1></html>", "text/html", "trend-vision-one")
+    ] * 2
     view = await open_provision(team, "acme")
     await submit(team, view, {"data_center": "us", "auditor": None}, user=OPS)
     assert (await row(team, cid)).status is Status.ACTIVE
