@@ -300,16 +300,19 @@ class Operations:
                 status_detail=None,
             )
         by = self.platform.carried_out_by("provision")
+        linked: str | None = None  # a platform account created or found meanwhile
         try:
             licence = await self.platform.provision(c, data_center, auditor, trial=trial)
         except PlatformError as e:
             failure: str | None = e.message
+            linked = e.platform_id
         except Exception as e:  # the platform broke: record it rather than stay Provisioning
             failure = f"unexpected error from {self.platform.name}: {type(e).__name__}"
         else:
-            failure = None
+            failure, linked = None, licence.platform_id
         async with self.db.transaction() as s:
             c = await self._customer(s, customer_id, None, None)
+            link = await self._link(s, c, linked)
             if failure is not None:
                 return await self._apply(
                     s,
@@ -319,8 +322,9 @@ class Operations:
                     detail=f"failed at {by}: {failure}"[:500],
                     status=Status.FAILED,
                     status_detail=failure[:500],
+                    **link,
                 )
-            values: dict[str, Any] = {
+            values: dict[str, Any] = {**link,
                 "status": Status.TRIAL if trial else Status.ACTIVE,
                 "license_start_date": licence.start,
                 "expiration_date": licence.expires,
@@ -335,6 +339,14 @@ class Operations:
                 values["primary_user_account"] = c.sign_in_account
             detail = f"done by {by}" + (f": {licence.note}" if licence.note else "")
             return await self._apply(s, actor, action, c, detail=detail, **values)
+
+    async def _link(self, s: AsyncSession, c: Customer, platform_id: str | None) -> dict[str, Any]:
+        """The values linking `c` to a platform account created or found for it meanwhile
+        (none if it is linked already, or the account is another customer's)."""
+        if platform_id is None or c.lmp_customer_id is not None:
+            return {}
+        taken = await s.scalar(select(Customer.id).where(Customer.lmp_customer_id == platform_id))
+        return {} if taken is not None else {"lmp_customer_id": platform_id}
 
     async def extend_trial(self, actor: Actor, customer_id: int, version: int) -> Customer:
         async with self.db.transaction() as s:
@@ -394,6 +406,7 @@ class Operations:
                     license_type=LicenseType.MONTHLY_NFR,
                     license_start_date=licence.start,
                     expiration_date=licence.expires,
+                    **(await self._link(s, c, licence.platform_id)),
                 )
             except IntegrityError:  # someone assigned it elsewhere at the same moment
                 raise InvalidInput("The partner's one NFR licence was just assigned.") from None

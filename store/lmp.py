@@ -283,7 +283,10 @@ class LmpClient:
             and company_key(row["name"]) == want
         ]
         if len(ids) > 1:
-            raise LmpError(f"LMP has {len(ids)} customers named {name}; link one in LMP first.")
+            raise LmpError(
+                f"LMP has {len(ids)} customers named {name} and the bot cannot tell which one "
+                "this is: rename one in LMP, then run `overview-bot lmp sync`."
+            )
         return ids[0] if ids else None
 
     async def vision_one(self, customer_id: str, body: dict[str, Any]) -> dict[str, Any]:

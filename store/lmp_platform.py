@@ -7,6 +7,7 @@ operation to LMP when an endpoint appears, add its function to `endpoints`: noth
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -52,15 +53,6 @@ def licence_of(answer: dict[str, Any], today: dt.date) -> Licence:
         note += f" ({answer['product_name']})"
     note += f", expires {expires.isoformat() if expires else 'not given'}"
     return Licence(min(starts) if starts else today, expires, url, note)
-
-
-def _lmp_id(c: Customer) -> str:
-    if not c.lmp_customer_id:
-        raise PlatformError(
-            f"{c.company} has no LMP account yet; run `overview-bot lmp sync` "
-            "or add it in LMP first."
-        )
-    return c.lmp_customer_id
 
 
 def _code(dc: DataCenter | None) -> str:
@@ -139,13 +131,43 @@ class LmpPlatform:
         self, customer: Customer, data_center: DataCenter, auditor: str | None, *, trial: bool
     ) -> Licence:
         body = {"version": "Trial" if trial else "Full", "data_center": _code(data_center)}
-        answer = await self.client.vision_one(_lmp_id(customer), body)
-        return licence_of(answer, self.ledger.clock().date())
+        return await self._subscribe(customer, body)
 
     async def _assign_nfr(self, customer: Customer) -> Licence:
         body = {"version": "Full", "data_center": _code(customer.data_center), "isNFR": True}
-        answer = await self.client.vision_one(_lmp_id(customer), body)
-        return licence_of(answer, self.ledger.clock().date())
+        return await self._subscribe(customer, body)
+
+    async def _subscribe(self, customer: Customer, body: dict[str, Any]) -> Licence:
+        cid, linked = await self._account(customer)
+        try:
+            answer = await self.client.vision_one(cid, body)
+        except LmpError as e:
+            e.platform_id = cid if linked else None  # linked even so: recorded
+            raise
+        licence = licence_of(answer, self.ledger.clock().date())
+        if linked is None:
+            return licence
+        return dataclasses.replace(licence, platform_id=cid, note=f"{linked}; {licence.note}")
+
+    async def _account(self, customer: Customer) -> tuple[str, str | None]:
+        """The customer's LMP id; one not linked yet (added before LMP was configured) is
+        found in LMP by name, else created there. The second part says which, if either."""
+        if customer.lmp_customer_id:
+            return customer.lmp_customer_id, None
+        found = await self.client.find_customer(customer.company)
+        if found:
+            return found, f"linked to LMP customer {found}, found by name"
+        contact = {"email": customer.sign_in_account} if customer.sign_in_account else {}
+        try:
+            created = await self.client.create_customer({"name": customer.company}, contact)
+        except LmpError as e:
+            raise LmpError(
+                f"{customer.company} has no LMP account and LMP refused to create one "
+                f"({e.message}). Add it in LMP, then run `overview-bot lmp sync`.",
+                e.status,
+                e.subject,
+            ) from None
+        return created, f"created in LMP as {created}"
 
 
 __all__ = ["LMP_DATA_CENTERS", "LmpError", "LmpPlatform", "licence_of"]

@@ -21,11 +21,13 @@ EXTENSION_DAYS = 30
 
 
 class PlatformError(Exception):
-    """The platform refused or failed; `message` is its own words, fit to show."""
+    """The platform refused or failed; `message` is its own words, fit to show.
+    `platform_id`: the customer's platform account, when it was created or found meanwhile."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, platform_id: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.platform_id = platform_id
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class Licence:
     expires: dt.date | None
     console_url: str | None = None
     note: str | None = None  # what the platform answered, for the audit entry
+    platform_id: str | None = None  # the customer's platform account, if newly linked
 
 
 # The operations a platform carries out, by the names carried_out_by() is asked about.

@@ -53,6 +53,7 @@ class Fault:
     retry_after: str | None = None
     after: bool = False  # do the work first, then fail: "activated, then answered 500"
     delay: float = 0.0  # seconds before failing (past the client's timeout: no answer)
+    method: str = ""  # only requests of this method (all when empty)
 
 
 @dataclass
@@ -125,7 +126,7 @@ class LmpStandIn:
         if not hmac.compare_digest(want, h["x-signature"]):
             return self.error(401, "AuthenticationFailureSignature", "signature mismatch")
         for fault in list(self.faults):
-            if fault.path_contains in uri:
+            if fault.path_contains in uri and fault.method in ("", request.method):
                 self.faults.remove(fault)
                 if fault.after:
                     await handler(request)

@@ -121,12 +121,117 @@ async def test_html_500s_then_success(team: BotHarness, lmp: LmpStandIn) -> None
     assert len(lmp.calls("POST", "trend-vision-one-subscription")) == 3
 
 
-async def test_customer_without_lmp_account_fails_clearly(team: BotHarness) -> None:
+async def test_customer_added_before_lmp_is_created_in_lmp_when_provisioned(
+    team: BotHarness, lmp: LmpStandIn
+) -> None:
+    [cid] = await add(
+        team.db,
+        customer(
+            "Loose",
+            status=Status.NOT_PROVISIONED,
+            sign_in_account="it@loose.example",
+            origin=Origin.MANUAL,
+        ),
+    )
+    view = await open_provision(team, "loose")
+    await submit(team, view, {"data_center": "us", "auditor": None}, user=OPS)
+    [created] = lmp.calls("POST", "/LMPI/v3/customers")[:1]
+    assert created.json == {"company": {"name": "Loose"}, "contact": {"email": "it@loose.example"}}
+    [made] = [x for x in lmp.customers if x["name"] == "Loose"]
+    c = await row(team, cid)
+    assert (c.status, c.lmp_customer_id, c.origin) == (
+        Status.ACTIVE,
+        made["customer_id"],
+        Origin.MANUAL,  # still created manually: it may be disconnected
+    )
+    [sub] = lmp.subscriptions
+    assert sub["customer_id"] == made["customer_id"]
+    done = (await audit(team, Action.PROVISION))[-1]
+    assert done is not None
+    assert done.startswith(f"done by LMP: created in LMP as {made['customer_id']}; LMP subscr")
+
+
+async def test_customer_added_before_lmp_is_found_there_by_name(
+    team: BotHarness, lmp: LmpStandIn
+) -> None:
+    lmp.add_customers(120)
+    lmp.customers.append({"customer_id": "cid-loose", "name": "LOOSE  "})
     [cid] = await add(team.db, customer("Loose", status=Status.NOT_PROVISIONED))
     view = await open_provision(team, "loose")
     await submit(team, view, {"data_center": "us", "auditor": None}, user=OPS)
     c = await row(team, cid)
-    assert c.status is Status.FAILED and "has no LMP account yet" in str(c.status_detail)
+    assert (c.status, c.lmp_customer_id) == (Status.ACTIVE, "cid-loose")
+    assert lmp.calls("POST", "/LMPI/v3/customers") == lmp.calls("POST", "trend-vision-one")
+    assert "linked to LMP customer cid-loose, found by name" in str(
+        (await audit(team, Action.PROVISION))[-1]
+    )
+
+
+async def test_customer_lmp_will_not_create_fails_with_what_to_do(
+    team: BotHarness, lmp: LmpStandIn
+) -> None:
+    [cid] = await add(team.db, customer("Loose", status=Status.NOT_PROVISIONED))
+    lmp.faults.append(
+        Fault(
+            400, '{"error_subject":"InvalidParametersCountry"}', "application/json", method="POST"
+        )
+    )
+    view = await open_provision(team, "loose")
+    await submit(team, view, {"data_center": "us", "auditor": None}, user=OPS)
+    c = await row(team, cid)
+    assert (c.status, c.lmp_customer_id) == (Status.FAILED, None)
+    assert c.status_detail == (
+        "Loose has no LMP account and LMP refused to create one (LMP answered 400: "
+        "InvalidParametersCountry). Add it in LMP, then run `overview-bot lmp sync`."
+    )
+    assert "Add it in LMP, then run `overview-bot lmp sync`" in message_text(
+        await last_response(team, 1)
+    )
+    assert lmp.subscriptions == []
+
+
+async def test_account_created_is_kept_when_the_subscription_fails(
+    team: BotHarness, lmp: LmpStandIn
+) -> None:
+    [cid] = await add(team.db, customer("Loose", status=Status.NOT_PROVISIONED))
+    lmp.faults.append(
+        Fault(
+            400,
+            '{"error_subject":"InvalidParameters","error_message":"no seats left"}',
+            path_contains="trend-vision-one",
+        )
+    )
+    view = await open_provision(team, "loose")
+    await submit(team, view, {"data_center": "us", "auditor": None}, user=OPS)
+    c = await row(team, cid)
+    [made] = [x["customer_id"] for x in lmp.customers if x["name"] == "Loose"]
+    assert (c.status, c.lmp_customer_id) == (Status.FAILED, made)
+    retry = await open_provision(team, "loose", "Retry")
+    await submit(team, retry, {"data_center": "us", "auditor": None}, user=OPS)
+    assert (await row(team, cid)).status is Status.ACTIVE
+    assert len(lmp.calls("POST", "/LMPI/v3/customers")) == 3  # one account, two subscriptions
+    assert len([x for x in lmp.customers if x["name"] == "Loose"]) == 1
+
+
+async def test_subscription_done_but_answered_500_is_recorded_once(
+    team: BotHarness, lmp: LmpStandIn
+) -> None:
+    team.deps.ops.platform.client.backoff = 0.01  # type: ignore[attr-defined]
+    cid = await lmp_customer(team, lmp, "Acme")
+    lmp.faults.append(
+        Fault(500, "<html>Internal Error</html>", "text/html", "trend-vision-one", after=True)
+    )
+    view = await open_provision(team, "acme")
+    await submit(team, view, {"data_center": "eu", "auditor": None}, user=OPS)
+    [sub] = lmp.subscriptions
+    c = await row(team, cid)
+    assert (c.status, str(c.expiration_date)) == (Status.ACTIVE, "2027-12-04")
+    assert len(lmp.calls("POST", "trend-vision-one")) == 1
+    done = (await audit(team, Action.PROVISION))[-1]
+    assert (
+        done
+        == f"done by LMP: LMP subscription {sub['subscription_id']} (Trend Vision One), expires 2027-12-04"
+    )
 
 
 async def test_slow_lmp_acks_first_and_finishes_later(team: BotHarness, lmp: LmpStandIn) -> None:
