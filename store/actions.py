@@ -324,7 +324,8 @@ class Operations:
                     status_detail=failure[:500],
                     **link,
                 )
-            values: dict[str, Any] = {**link,
+            values: dict[str, Any] = {
+                **link,
                 "status": Status.TRIAL if trial else Status.ACTIVE,
                 "license_start_date": licence.start,
                 "expiration_date": licence.expires,
