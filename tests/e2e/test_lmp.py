@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 import time
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import inspect, select, text
 
 from bot.settings import Settings, load_settings
 from store.enums import Action, Origin, PartnerType, Status
@@ -307,16 +308,84 @@ async def test_added_customer_is_created_in_lmp(team: BotHarness, lmp: LmpStandI
         assert (await s.scalars(select(Customer).where(Customer.company == "Badco"))).all() == []
 
 
-async def test_secret_never_in_logs(
-    team: BotHarness, lmp: LmpStandIn, caplog: pytest.LogCaptureFixture
+async def everything_stored(team: BotHarness) -> str:
+    """Every row of every table, as text."""
+    async with team.db.engine.connect() as conn:
+        tables = await conn.run_sync(lambda c: sorted(inspect(c).get_table_names()))
+        rows = [
+            repr(r) for t in tables for r in (await conn.execute(text(f"SELECT * FROM {t}"))).all()
+        ]
+    return "\n".join(rows)
+
+
+async def test_secret_key_is_nowhere_a_person_or_a_log_could_see_it(
+    team: BotHarness, lmp: LmpStandIn, bot_settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    client = team.deps.ops.platform.client  # type: ignore[attr-defined]
+    client.backoff = 0.01
+    replies: list[str] = []
+    # Add in Slack (created in LMP), provision (done; refused; done-but-answered-500),
+    # an unlinked customer created in LMP on demand, and a periodic sync that misses one.
+    await team.command("add", user=OPS)
+    [opened] = await team.slack.wait_for("views.open")
+    form = {"company": "Newco", "sign_in": "it@newco.example", "license": "annual"}
+    replies.append((await submit(team, opened_view(opened.payload), form, user=OPS)).text)
     await lmp_customer(team, lmp, "Acme")
-    view = await open_provision(team, "acme")
-    await submit(team, view, {"data_center": "eu", "auditor": None}, user=OPS)
+    await lmp_customer(team, lmp, "Initech")
+    await add(team.db, customer("Loose", status=Status.NOT_PROVISIONED, origin=Origin.MANUAL))
+    await add(team.db, customer("Gone Co", origin=Origin.LMP, lmp_customer_id="cid-gone"))
+    lmp.faults += [
+        Fault(
+            400,
+            '{"error_subject":"InvalidParameters","error_message":"no seats"}',
+            "application/json",
+            "cid-initech",
+        ),
+        Fault(500, "<html>Internal Error</html>", "text/html", "trend-vision-one", after=True),
+    ]
+    for name in ("initech", "acme", "loose"):
+        view = await open_provision(team, name)
+        replies.append(
+            (await submit(team, view, {"data_center": "eu", "auditor": None}, user=OPS)).text
+        )
+    for name in ("acme", "initech", "loose", "newco"):
+        replies.append(json.dumps(await card_of(team, name, OPS)))
+    replies.append(json.dumps((await team.command("audit", user=OPS)).json))
+    team.deps.approvals_channel = "C0APPROVE"
+    from bot.run import start_jobs
+
+    jobs = start_jobs(team.deps, team.app, bot_settings)
+    try:
+        await team.slack.wait_for("chat.postMessage")
+    finally:
+        await jobs.stop()
+
+    slack = "\n".join(json.dumps(c.payload) for c in team.slack.calls) + "\n".join(replies)
+    stored = await everything_stored(team)
+    shown = [
+        caplog.text,
+        slack,
+        stored,
+        repr(team.deps),
+        repr(client),
+        repr(bot_settings),
+        str(bot_settings.model_dump()),
+    ]
+    # What was searched is the real thing (so this test can fail): ...
     assert "trend-vision-one-subscription -> 200" in caplog.text
-    assert SECRET_KEY not in caplog.text
-    assert SECRET_KEY not in repr(load_settings(lmpi_secret_key=SECRET_KEY, _env_file=None))
+    assert "LMP sync: " in caplog.text and "INFO" in caplog.text
+    assert "Provisioning Initech failed: LMP answered 400" in slack
+    assert "LMP no longer lists 1 customer" in slack and "Newco" in slack
+    assert "created in LMP as" in stored and "no seats" in stored and "lmp-sync" in stored
+    assert "LMPI_SECRET_KEY" not in stored
+    # ... and the key is in none of it, nor its Base64 or hex.
+    key = SECRET_KEY.encode()
+    for form in (SECRET_KEY, base64.b64encode(key).decode(), key.hex()):
+        for where, haystack in zip(
+            ("log", "slack", "db", "deps", "client", "settings", "dump"), shown, strict=True
+        ):
+            assert form not in haystack, where
 
 
 async def test_periodic_sync_runs_with_the_bot(
