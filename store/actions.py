@@ -210,14 +210,12 @@ class Operations:
             await self._begin(s, actor, Action.ADD)
             await self._name_free(s, key)
         try:
-            platform_id = await self.platform.create_customer(name, email)
+            account = await self.platform.create_customer(name, email)
         except PlatformError as e:
             raise InvalidInput(f"The partner platform refused: {e.message}") from None
-        by = self.platform.carried_out_by("create_customer")
+        platform_id = account.platform_id if account else None
         taken = f"{name} is already a customer." + (
-            f" ({by} created it as {platform_id} meanwhile; a sync links them.)"
-            if platform_id
-            else ""
+            f" ({account.note} meanwhile; a sync links them.)" if account else ""
         )
         async with self.db.transaction() as s:
             await self._begin(s, actor, Action.ADD)
@@ -250,7 +248,7 @@ class Operations:
                 customer=c,
                 before=None,
                 after=audit.state(c),
-                detail=f"created in {by} as {platform_id}" if platform_id else None,
+                detail=account.note if account else None,
                 at=now,
             )
             return c

@@ -14,7 +14,7 @@ from typing import Any
 
 from store.lmp import LmpClient, LmpError
 from store.models import Customer
-from store.platform import Licence, LocalLedger, PlatformError
+from store.platform import Account, Licence, LocalLedger, PlatformError
 from store.regions import DataCenter
 
 # LMP's data center codes (domain.md 3b); ZA and US Government are not offered there.
@@ -89,8 +89,8 @@ class LmpPlatform:
 
     # --- the Platform interface: each goes through the mapping ---------------------------
 
-    async def create_customer(self, company: str, sign_in: str | None) -> str | None:
-        result: str | None = await self._call("create_customer", company, sign_in)
+    async def create_customer(self, company: str, sign_in: str | None) -> Account | None:
+        result: Account | None = await self._call("create_customer", company, sign_in)
         return result
 
     async def provision(
@@ -121,11 +121,15 @@ class LmpPlatform:
 
     # --- LMP endpoints -------------------------------------------------------------------
 
-    async def _create_customer(self, company: str, sign_in: str | None) -> str:
-        contact: dict[str, Any] = {}
-        if sign_in:
-            contact["email"] = sign_in
-        return await self.client.create_customer({"name": company}, contact)
+    async def _create_customer(self, company: str, sign_in: str | None) -> Account:
+        """Created in LMP, unless LMP has a customer of that name already (not yet synced):
+        then that one is linked, rather than a second made that no sync could tell apart."""
+        found = await self.client.find_customer(company)
+        if found:
+            return Account(found, f"linked to LMP customer {found}, found by name")
+        contact = {"email": sign_in} if sign_in else {}
+        created = await self.client.create_customer({"name": company}, contact)
+        return Account(created, f"created in LMP as {created}")
 
     async def _provision(
         self, customer: Customer, data_center: DataCenter, auditor: str | None, *, trial: bool
@@ -154,12 +158,8 @@ class LmpPlatform:
         found in LMP by name, else created there. The second part says which, if either."""
         if customer.lmp_customer_id:
             return customer.lmp_customer_id, None
-        found = await self.client.find_customer(customer.company)
-        if found:
-            return found, f"linked to LMP customer {found}, found by name"
-        contact = {"email": customer.sign_in_account} if customer.sign_in_account else {}
         try:
-            created = await self.client.create_customer({"name": customer.company}, contact)
+            account = await self._create_customer(customer.company, customer.sign_in_account)
         except LmpError as e:
             raise LmpError(
                 f"{customer.company} has no LMP account and LMP refused to create one "
@@ -167,7 +167,4 @@ class LmpPlatform:
                 e.status,
                 e.subject,
             ) from None
-        return created, f"created in LMP as {created}"
-
-
-__all__ = ["LMP_DATA_CENTERS", "LmpError", "LmpPlatform", "licence_of"]
+        return account.platform_id, account.note

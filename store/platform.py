@@ -39,6 +39,14 @@ class Licence:
     platform_id: str | None = None  # the customer's platform account, if newly linked
 
 
+@dataclass(frozen=True)
+class Account:
+    """A customer's account on the platform: its id, and how it was come by (for audit)."""
+
+    platform_id: str
+    note: str  # "created in LMP as …" or "linked to LMP customer …, found by name"
+
+
 # The operations a platform carries out, by the names carried_out_by() is asked about.
 OPERATIONS = (
     "create_customer",
@@ -60,8 +68,9 @@ class Platform(Protocol):
         """Who really does `operation` (one of OPERATIONS), as the audit entry says it."""
         ...
 
-    async def create_customer(self, company: str, sign_in: str | None) -> str | None:
-        """Create the customer's platform account; returns its platform id if it has one."""
+    async def create_customer(self, company: str, sign_in: str | None) -> Account | None:
+        """The customer's platform account (created, or an existing one of that name), if
+        the platform has accounts."""
         ...
 
     async def provision(
@@ -107,7 +116,7 @@ class LocalLedger:
     def _today(self) -> dt.date:
         return self.clock().date()
 
-    async def create_customer(self, company: str, sign_in: str | None) -> str | None:
+    async def create_customer(self, company: str, sign_in: str | None) -> Account | None:
         return None
 
     async def provision(

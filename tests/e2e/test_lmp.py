@@ -308,6 +308,24 @@ async def test_added_customer_is_created_in_lmp(team: BotHarness, lmp: LmpStandI
         assert (await s.scalars(select(Customer).where(Customer.company == "Badco"))).all() == []
 
 
+async def test_added_customer_lmp_has_already_is_linked_not_made_twice(
+    team: BotHarness, lmp: LmpStandIn
+) -> None:
+    lmp.add_customers(101)
+    lmp.customers.append({"customer_id": "cid-newco", "name": "NEWCO"})
+    await team.command("add", user=OPS)
+    [opened] = await team.slack.wait_for("views.open")
+    form = {"company": "Newco", "sign_in": "it@newco.example", "license": "annual"}
+    await submit(team, opened_view(opened.payload), form, user=OPS)
+    assert lmp.calls("POST") == []
+    async with team.db.session() as s:
+        c = (await s.scalars(select(Customer).where(Customer.company == "Newco"))).one()
+    assert (c.origin, c.lmp_customer_id) == (Origin.MANUAL, "cid-newco")
+    assert (await audit(team, Action.ADD))[-1] == (
+        "linked to LMP customer cid-newco, found by name"
+    )
+
+
 async def everything_stored(team: BotHarness) -> str:
     """Every row of every table, as text."""
     async with team.db.engine.connect() as conn:
