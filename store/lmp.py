@@ -101,7 +101,9 @@ def explain(status: int, raw: bytes) -> LmpError:
         for word, explanation in AUTH_FAILURES.items():
             if word in key.replace("_", "").replace(" ", ""):
                 return LmpError(explanation, status, subject)
-        return LmpError(f"LMP refused the credentials ({subject or message or 'HTTP 401'}).")
+        return LmpError(
+            f"LMP refused the credentials ({subject or message or 'HTTP 401'}).", status, subject
+        )
     words = ": ".join(str(p) for p in (subject, message) if p) or f"HTTP {status}"
     return LmpError(f"LMP answered {status}: {words}"[:500], status, subject)
 
