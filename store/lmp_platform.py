@@ -138,6 +138,11 @@ class LmpPlatform:
         return await self._subscribe(customer, body)
 
     async def _assign_nfr(self, customer: Customer) -> Licence:
+        if customer.data_center is None:
+            raise PlatformError(
+                f"LMP needs the data center for {customer.company}'s NFR licence, and none is "
+                "recorded yet: it is recorded when its Vision One is provisioned or connected."
+            )
         body = {"version": "Full", "data_center": _code(customer.data_center), "isNFR": True}
         return await self._subscribe(customer, body)
 

@@ -478,6 +478,15 @@ async def test_nfr_refused_by_lmp_changes_nothing(team: BotHarness, lmp: LmpStan
     assert lmp.calls("POST") == [] and await audit(team, Action.ASSIGN_NFR) == []
 
 
+async def test_nfr_without_a_data_center_says_why(team: BotHarness, lmp: LmpStandIn) -> None:
+    cid = await lmp_customer(team, lmp, "Acme", status=Status.ACTIVE, data_center=None)
+    nfr = button((await team.command("nfr acme", user=ADMIN)).json, "Assign NFR license")
+    await team.click(nfr["action_id"], nfr["value"], user=ADMIN)
+    told = message_text(await last_response(team, 1))
+    assert "LMP needs the data center for Acme's NFR licence, and none is recorded yet" in told
+    assert not (await row(team, cid)).is_nfr and lmp.calls("POST") == []
+
+
 async def test_taken_name_never_reaches_lmp(team: BotHarness, lmp: LmpStandIn) -> None:
     await add(team.db, customer("Acme"))
     await team.command("add", user=OPS)
