@@ -33,7 +33,9 @@ DEFAULT_URL = "https://cspi.trendmicro.com"
 PAGE_LIMIT = 100
 RETRIES = 4  # after the first try, for 429 and 5xx
 IDEMPOTENT = {"GET", "PUT", "DELETE", "HEAD"}
-RECOVER_WINDOW = 120  # seconds before a POST in which LMP may have recorded what it did
+# How far before a POST to look for what LMP did: LMP accepts clocks 15 minutes off, so
+# ours may be. A Retry soon after a lost answer then finds that answer too.
+RECOVER_WINDOW = 15 * 60
 
 Recover = Callable[[], Awaitable[Any]]
 
