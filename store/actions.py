@@ -297,7 +297,6 @@ class Operations:
                 auditor_account=auditor,
                 status_detail=None,
             )
-        by = self.platform.carried_out_by("provision")
         linked: str | None = None  # a platform account created or found meanwhile
         try:
             licence = await self.platform.provision(c, data_center, auditor, trial=trial)
@@ -308,8 +307,25 @@ class Operations:
             failure = f"unexpected error from {self.platform.name}: {type(e).__name__}"
         else:
             failure, linked = None, licence.platform_id
+        answer = None if failure is not None else licence
+        return await self.settle(actor, action, customer_id, None, answer, failure, linked)
+
+    async def settle(
+        self,
+        actor: Actor,
+        action: Action,
+        customer_id: int,
+        version: int | None,
+        licence: Licence | None,
+        failure: str | None,
+        linked: str | None = None,
+    ) -> Customer:
+        """Record the outcome of a provisioning request: the licence, or the failure.
+        With `version`, only while the customer is still as it was (else Stale)."""
+        trial = action is Action.START_TRIAL
+        by = self.platform.carried_out_by("provision")
         async with self.db.transaction() as s:
-            c = await self._customer(s, customer_id, None, None)
+            c = await self._customer(s, customer_id, version, None)
             link = await self._link(s, c, linked)
             if failure is not None:
                 return await self._apply(
@@ -322,6 +338,7 @@ class Operations:
                     status_detail=failure[:500],
                     **link,
                 )
+            assert licence is not None
             values: dict[str, Any] = {
                 **link,
                 "status": Status.TRIAL if trial else Status.ACTIVE,

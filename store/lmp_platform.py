@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from store.lmp import LmpClient, LmpError
+from store.lmp import RECOVER_WINDOW, LmpClient, LmpError
 from store.models import Customer
 from store.platform import Account, Licence, LocalLedger, PlatformError
 from store.regions import DataCenter
@@ -98,6 +98,20 @@ class LmpPlatform:
     ) -> Licence:
         result: Licence = await self._call("provision", customer, data_center, auditor, trial=trial)
         return result
+
+    async def provisioned_since(
+        self, customer: Customer, since: dt.datetime, *, trial: bool
+    ) -> Licence | None:
+        cid = customer.lmp_customer_id or await self.client.find_customer(customer.company)
+        if cid is None:
+            return None
+        start = (since - dt.timedelta(seconds=RECOVER_WINDOW)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        answer = await self.client.subscription_since(cid, start, "Trial" if trial else "Full")
+        if answer is None:
+            return None
+        licence = licence_of(answer, self.ledger.clock().date())
+        note = f"found in LMP after the answer was lost: {licence.note}"
+        return dataclasses.replace(licence, platform_id=cid, note=note)
 
     async def extend_trial(self, customer: Customer, days: int) -> dt.date:
         result: dt.date = await self._call("extend_trial", customer, days)

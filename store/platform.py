@@ -77,6 +77,13 @@ class Platform(Protocol):
         self, customer: Customer, data_center: DataCenter, auditor: str | None, *, trial: bool
     ) -> Licence: ...
 
+    async def provisioned_since(
+        self, customer: Customer, since: dt.datetime, *, trial: bool
+    ) -> Licence | None:
+        """What a provisioning request whose answer was lost (the bot stopped while waiting)
+        did: the licence, or None when nothing was provisioned."""
+        ...
+
     async def extend_trial(self, customer: Customer, days: int) -> dt.date: ...
 
     async def assign_nfr(self, customer: Customer) -> Licence: ...
@@ -130,6 +137,11 @@ class LocalLedger:
         else:
             expires = _add_months(today, 1)
         return Licence(today, expires, data_center.console_url)
+
+    async def provisioned_since(
+        self, customer: Customer, since: dt.datetime, *, trial: bool
+    ) -> Licence | None:
+        return None  # the ledger decides within the request: an unanswered one did nothing
 
     async def extend_trial(self, customer: Customer, days: int) -> dt.date:
         base = customer.expiration_date or self._today()

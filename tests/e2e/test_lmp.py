@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import datetime as dt
 import json
 import logging
 import time
@@ -507,3 +508,37 @@ async def test_modal_offers_only_lmps_data_centers(team: BotHarness, lmp: LmpSta
     assert forged.json["response_action"] == "update"
     assert "LMP cannot provision in the South Africa data center" in json.dumps(forged.json)
     assert (await row(team, cid)).status is Status.NOT_PROVISIONED and lmp.calls("POST") == []
+
+
+async def test_customer_left_provisioning_is_settled_by_the_running_bot(
+    team: BotHarness, lmp: LmpStandIn, bot_settings: Settings
+) -> None:
+    from bot.run import start_jobs
+
+    hour_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    cid = await lmp_customer(team, lmp, "Stuck", status=Status.PROVISIONING, updated_at=hour_ago)
+    recent = await lmp_customer(team, lmp, "Busy", status=Status.PROVISIONING)
+    jobs = start_jobs(team.deps, team.app, bot_settings)
+    try:
+        for _ in range(500):
+            if (await row(team, cid)).status is not Status.PROVISIONING:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        await jobs.stop()
+    c = await row(team, cid)
+    assert (c.status, c.status_detail) == (
+        Status.FAILED,
+        "No answer from LMP was recorded (the bot stopped while waiting); "
+        "nothing was provisioned. Retry.",
+    )
+    assert (await row(team, recent)).status is Status.PROVISIONING  # may yet be answered
+    card = await card_of(team, "stuck", OPS)
+    assert "nothing was provisioned. Retry." in message_text(card)
+    retry = await open_provision(team, "stuck", "Retry")
+    await submit(team, retry, {"data_center": "eu", "auditor": None}, user=OPS)
+    assert (await row(team, cid)).status is Status.ACTIVE
+    assert (await audit(team, Action.PROVISION))[0] == (
+        "failed at LMP: No answer from LMP was recorded (the bot stopped while waiting); "
+        "nothing was provisioned. Retry."
+    )
