@@ -171,7 +171,8 @@ class LmpClient:
                     status, retry_after = resp.status, resp.headers.get("Retry-After")
             except (aiohttp.ClientError, TimeoutError) as e:
                 failed = LmpError(f"LMP could not be reached ({type(e).__name__}).")
-                if not safe:
+                # No connection made: nothing was sent, so nothing can have been done.
+                if not safe and not isinstance(e, aiohttp.ClientConnectorError):
                     found = await self._recovered(recover, failed)
                     if found is not None:
                         return found

@@ -142,6 +142,10 @@ async def test_unreachable_lmp_is_a_plain_error() -> None:
     try:
         with pytest.raises(LmpError, match="LMP could not be reached"):
             await client.request("GET", "/LMPI/v3/customers")
+        # A POST that never left is tried again like a GET, and said just as plainly.
+        with pytest.raises(LmpError) as e:
+            await client.create_customer({"name": "X"}, {})
+        assert e.value.message == "LMP could not be reached (ClientConnectorError)."
     finally:
         await client.close()
 
