@@ -315,12 +315,7 @@ class LmpClient:
     ) -> dict[str, Any] | None:
         """A subscription of the customer's created since `since` (of `version`, when its
         licences say one), shaped like the provisioning answer; None if there is none."""
-        data = await self.request(
-            "GET",
-            "/LMPI/v2.5/customers/subscriptions",
-            {"created_start": since, "created_end": self.stamp(86400)},
-        )
-        rows = (data.get("subscriptions") or []) if isinstance(data, dict) else []
+        rows = await self._subscriptions(since)
         for row in reversed(rows):  # the newest last
             if not isinstance(row, dict) or str(row.get("customer_id")) != customer_id:
                 continue
@@ -340,3 +335,22 @@ class LmpClient:
                 "licenses": licences,
             }
         return None
+
+    async def _subscriptions(self, since: str) -> list[Any]:
+        """Subscriptions created since `since`. Paging is not documented for this endpoint:
+        pages are asked for only when an answer says there are more."""
+        params: dict[str, object] = {"created_start": since, "created_end": self.stamp(86400)}
+        rows: list[Any] = []
+        while True:
+            data = await self.request("GET", "/LMPI/v2.5/customers/subscriptions", params)
+            page = (data.get("subscriptions") or []) if isinstance(data, dict) else []
+            rows += page
+            paging = data.get("paging") if isinstance(data, dict) else None
+            if not page or not isinstance(paging, dict):
+                return rows
+            total, limit, at = paging.get("total"), paging.get("limit"), paging.get("page")
+            if not (isinstance(total, int) and isinstance(limit, int) and isinstance(at, int)):
+                return rows
+            if len(rows) >= total:
+                return rows
+            params |= {"page": at + 1, "limit": limit}

@@ -215,7 +215,13 @@ class LmpStandIn:
             for s in self.subscriptions
             if start <= s["created"] <= end
         ]
-        return web.json_response({"subscriptions": rows})
+        page, limit = int(q.get("page", "1")), int(q.get("limit", "25"))
+        return web.json_response(
+            {
+                "paging": {"total": len(rows), "limit": limit, "page": page},
+                "subscriptions": rows[(page - 1) * limit : page * limit],
+            }
+        )
 
     async def _subscription(self, request: web.Request) -> web.Response:
         cid, sid = request.match_info["cid"], request.match_info["sid"]

@@ -260,3 +260,16 @@ async def test_customer_created_then_500_is_found_not_created_twice(
     cid = await client.create_customer({"name": "Newco"}, {"email": "it@newco.example"})
     assert [c["customer_id"] for c in lmp.customers if c["name"] == "Newco"] == [cid]
     assert len(lmp.calls("POST")) == 1
+
+
+async def test_the_check_follows_pages_when_lmp_pages(lmp: LmpStandIn, client: LmpClient) -> None:
+    lmp.add_customers(31)
+    *others, ours = [c["customer_id"] for c in lmp.customers]
+    for cid in others:  # a busy quarter of an hour for the partner
+        await client.vision_one(cid, {"version": "Trial", "data_center": "US"})
+    lmp.faults.append(Fault(500, "{}", path_contains=V1, after=True))
+    answer = await client.vision_one(ours, FULL)
+    assert answer["subscription_id"] == lmp.subscriptions[-1]["subscription_id"]
+    assert len(lmp.subscriptions) == 31
+    pages = lmp.calls("GET", "/LMPI/v2.5/customers/subscriptions")
+    assert ["page=" in p.uri for p in pages] == [False, True]
