@@ -36,16 +36,20 @@ async def _stuck(ops: Operations, older_than: dt.timedelta) -> list[tuple[Custom
         )
         stuck = []
         for c in found:
-            asked = await s.scalar(
-                select(AuditEntry.action)
-                .where(
-                    AuditEntry.customer_id == c.id,
-                    AuditEntry.action.in_((Action.PROVISION, Action.START_TRIAL)),
+            asked = (
+                await s.execute(
+                    select(AuditEntry.action, AuditEntry.detail)
+                    .where(
+                        AuditEntry.customer_id == c.id,
+                        AuditEntry.action.in_((Action.PROVISION, Action.START_TRIAL)),
+                    )
+                    .order_by(AuditEntry.id.desc())
+                    .limit(1)
                 )
-                .order_by(AuditEntry.id.desc())
-                .limit(1)
-            )
-            stuck.append((c, asked or Action.PROVISION))
+            ).first()
+            # Only requests this bot sent: an import may say Provisioning (the console's word).
+            if asked is not None and asked.detail == "requested":
+                stuck.append((c, asked.action))
         return stuck
 
 
