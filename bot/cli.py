@@ -104,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     lmp.add_parser(
         "sync",
         help="upsert every LMP customer now; ones LMP no longer lists are kept and reported",
+        description="Upsert every customer LMP lists; ones it no longer lists are kept, "
+        "marked and reported. One sync at a time across every bot process on the database: "
+        "while another runs, this exits 3 and does nothing.",
     )
     syn = sub.add_parser(
         "sync",

@@ -11,12 +11,18 @@ from blocks.lmp import missing_notice
 from blocks.message import Message
 from bot.settings import Settings, SettingsError
 from store.db import Database
+from store.leases import lease
 from store.lmp import LmpClient, LmpError
 from store.lmp_platform import LmpPlatform
 from store.lmp_sync import SyncReport, sync_customers
 from store.platform import LocalLedger, Platform
 
 log = logging.getLogger("overview.lmp")
+LEASE = "lmp-sync"  # one sync at a time across every process on the database
+BUSY = (
+    "Another LMP sync is running right now (a bot process or another command); "
+    "nothing was done. Try again when it has finished."
+)
 
 
 def lmp_client(settings: Settings) -> LmpClient | None:
@@ -35,10 +41,16 @@ def make_platform(client: LmpClient | None) -> Platform:
 
 async def sync_job(
     db: Database, client: LmpClient, tell: Callable[[Message], Awaitable[object]] | None = None
-) -> SyncReport:
+) -> SyncReport | None:
     """One periodic sync: its report goes to the log, and customers LMP no longer lists
-    also to `tell` (the approvals channel), once, when they are first missed."""
-    report = await sync_customers(db, client)
+    also to `tell` (the approvals channel), once, when they are first missed. None when
+    another process (a second bot, or `overview-bot lmp sync`) is syncing: this round is
+    skipped, so runs never overlap nor report a missing customer twice."""
+    async with lease(db, LEASE) as held:
+        if not held:
+            log.info("LMP sync skipped: another process is running it")
+            return None
+        report = await sync_customers(db, client)
     log.info("LMP sync: %s", report.line())
     for company in report.missing:
         log.warning("LMP no longer lists %s; it was kept and marked", company)
@@ -50,13 +62,18 @@ async def sync_job(
 async def run_sync(
     db: Database, settings: Settings, out: TextIO = sys.stdout, err: TextIO = sys.stderr
 ) -> int:
-    """`overview-bot lmp sync`: 0 when done, 1 when LMP failed (nothing written), 2 unset."""
+    """`overview-bot lmp sync`: 0 when done, 1 when LMP failed (nothing written), 2 unset,
+    3 when another process is syncing right now (nothing done)."""
     client = lmp_client(settings)
     if client is None:
         settings.require("LMPI_ACCESS_TOKEN", "LMPI_SECRET_KEY")
     assert client is not None
     try:
-        report = await sync_customers(db, client)
+        async with lease(db, LEASE) as held:
+            if not held:
+                print(BUSY, file=err)
+                return 3
+            report = await sync_customers(db, client)
     except LmpError as e:
         print(f"LMP sync failed, nothing was changed: {e.message}", file=err)
         return 1

@@ -25,10 +25,12 @@ from store.actions import Operations
 from store.db import Database
 from store.digests import Digests
 from store.migrate import upgrade
+from store.stale import settle_stale
 from store.sync import Syncer
 
 log = logging.getLogger("overview")
 APPROVAL_SWEEP_SECONDS = 60
+STALE_CHECK_SECONDS = 300  # customers left Provisioning by a stopped bot (store/stale.py)
 DIGEST_CHECK_SECONDS = (
     30  # digests are due on the minute; a check twice a minute keeps them on time
 )
@@ -105,6 +107,7 @@ def start_jobs(deps: Deps, app: AsyncApp, settings: Settings) -> Scheduler:
         deps.db, deps.digests, digest_client(settings.slack_bot_token, settings.slack_api_url)
     )
     jobs.start(DIGEST_CHECK_SECONDS, "digests", poster.run)
+    jobs.start(STALE_CHECK_SECONDS, "stuck provisioning", lambda: settle_stale(deps.ops))
     client = deps.lmp
     if client is not None:
         channel = deps.approvals_channel

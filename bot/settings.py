@@ -96,7 +96,9 @@ class Settings(BaseSettings):
     @field_validator("lmpi_secret_key")
     @classmethod
     def _lmpi_key(cls, v: SecretStr | None) -> SecretStr | None:
-        return v if v is not None and v.get_secret_value().strip() else None
+        # Stripped: a space pasted with the key would make every signature wrong.
+        key = v.get_secret_value().strip() if v is not None else ""
+        return SecretStr(key) if key else None
 
     @property
     def lmp_configured(self) -> bool:

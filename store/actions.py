@@ -217,14 +217,12 @@ class Operations:
             await self._begin(s, actor, Action.ADD)
             await self._name_free(s, key)
         try:
-            platform_id = await self.platform.create_customer(name, email)
+            account = await self.platform.create_customer(name, email)
         except PlatformError as e:
             raise InvalidInput(f"The partner platform refused: {e.message}") from None
-        by = self.platform.carried_out_by("create_customer")
+        platform_id = account.platform_id if account else None
         taken = f"{name} is already a customer." + (
-            f" ({by} created it as {platform_id} meanwhile; a sync links them.)"
-            if platform_id
-            else ""
+            f" ({account.note} meanwhile; a sync links them.)" if account else ""
         )
         async with self.db.transaction() as s:
             await self._begin(s, actor, Action.ADD)
@@ -257,7 +255,7 @@ class Operations:
                 customer=c,
                 before=None,
                 after=audit.state(c),
-                detail=f"created in {by} as {platform_id}" if platform_id else None,
+                detail=account.note if account else None,
                 at=now,
             )
             return c
@@ -306,17 +304,36 @@ class Operations:
                 auditor_account=auditor,
                 status_detail=None,
             )
-        by = self.platform.carried_out_by("provision")
+        linked: str | None = None  # a platform account created or found meanwhile
         try:
             licence = await self.platform.provision(c, data_center, auditor, trial=trial)
         except PlatformError as e:
             failure: str | None = e.message
+            linked = e.platform_id
         except Exception as e:  # the platform broke: record it rather than stay Provisioning
             failure = f"unexpected error from {self.platform.name}: {type(e).__name__}"
         else:
-            failure = None
+            failure, linked = None, licence.platform_id
+        answer = None if failure is not None else licence
+        return await self.settle(actor, action, customer_id, None, answer, failure, linked)
+
+    async def settle(
+        self,
+        actor: Actor,
+        action: Action,
+        customer_id: int,
+        version: int | None,
+        licence: Licence | None,
+        failure: str | None,
+        linked: str | None = None,
+    ) -> Customer:
+        """Record the outcome of a provisioning request: the licence, or the failure.
+        With `version`, only while the customer is still as it was (else Stale)."""
+        trial = action is Action.START_TRIAL
+        by = self.platform.carried_out_by("provision")
         async with self.db.transaction() as s:
-            c = await self._customer(s, customer_id, None, None)
+            c = await self._customer(s, customer_id, version, None)
+            link = await self._link(s, c, linked)
             if failure is not None:
                 return await self._apply(
                     s,
@@ -326,8 +343,11 @@ class Operations:
                     detail=f"failed at {by}: {failure}"[:500],
                     status=Status.FAILED,
                     status_detail=failure[:500],
+                    **link,
                 )
+            assert licence is not None
             values: dict[str, Any] = {
+                **link,
                 "status": Status.TRIAL if trial else Status.ACTIVE,
                 "license_start_date": licence.start,
                 "expiration_date": licence.expires,
@@ -342,6 +362,14 @@ class Operations:
                 values["primary_user_account"] = c.sign_in_account
             detail = f"done by {by}" + (f": {licence.note}" if licence.note else "")
             return await self._apply(s, actor, action, c, detail=detail, **values)
+
+    async def _link(self, s: AsyncSession, c: Customer, platform_id: str | None) -> dict[str, Any]:
+        """The values linking `c` to a platform account created or found for it meanwhile
+        (none if it is linked already, or the account is another customer's)."""
+        if platform_id is None or c.lmp_customer_id is not None:
+            return {}
+        taken = await s.scalar(select(Customer.id).where(Customer.lmp_customer_id == platform_id))
+        return {} if taken is not None else {"lmp_customer_id": platform_id}
 
     async def extend_trial(self, actor: Actor, customer_id: int, version: int) -> Customer:
         async with self.db.transaction() as s:
@@ -401,6 +429,7 @@ class Operations:
                     license_type=LicenseType.MONTHLY_NFR,
                     license_start_date=licence.start,
                     expiration_date=licence.expires,
+                    **(await self._link(s, c, licence.platform_id)),
                 )
             except IntegrityError:  # someone assigned it elsewhere at the same moment
                 raise InvalidInput("The partner's one NFR licence was just assigned.") from None

@@ -7,13 +7,14 @@ operation to LMP when an endpoint appears, add its function to `endpoints`: noth
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from store.lmp import LmpClient, LmpError
+from store.lmp import RECOVER_WINDOW, LmpClient, LmpError
 from store.models import Customer
-from store.platform import Licence, LocalLedger, PlatformError
+from store.platform import Account, Licence, LocalLedger, PlatformError
 from store.regions import DataCenter
 
 # LMP's data center codes (domain.md 3b); ZA and US Government are not offered there.
@@ -54,15 +55,6 @@ def licence_of(answer: dict[str, Any], today: dt.date) -> Licence:
     return Licence(min(starts) if starts else today, expires, url, note)
 
 
-def _lmp_id(c: Customer) -> str:
-    if not c.lmp_customer_id:
-        raise PlatformError(
-            f"{c.company} has no LMP account yet; run `overview-bot lmp sync` "
-            "or add it in LMP first."
-        )
-    return c.lmp_customer_id
-
-
 def _code(dc: DataCenter | None) -> str:
     if dc is None:
         raise PlatformError("No data center is known for this customer.")
@@ -97,8 +89,8 @@ class LmpPlatform:
 
     # --- the Platform interface: each goes through the mapping ---------------------------
 
-    async def create_customer(self, company: str, sign_in: str | None) -> str | None:
-        result: str | None = await self._call("create_customer", company, sign_in)
+    async def create_customer(self, company: str, sign_in: str | None) -> Account | None:
+        result: Account | None = await self._call("create_customer", company, sign_in)
         return result
 
     async def provision(
@@ -106,6 +98,20 @@ class LmpPlatform:
     ) -> Licence:
         result: Licence = await self._call("provision", customer, data_center, auditor, trial=trial)
         return result
+
+    async def provisioned_since(
+        self, customer: Customer, since: dt.datetime, *, trial: bool
+    ) -> Licence | None:
+        cid = customer.lmp_customer_id or await self.client.find_customer(customer.company)
+        if cid is None:
+            return None
+        start = (since - dt.timedelta(seconds=RECOVER_WINDOW)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        answer = await self.client.subscription_since(cid, start, "Trial" if trial else "Full")
+        if answer is None:
+            return None
+        licence = licence_of(answer, self.ledger.clock().date())
+        note = f"found in LMP after the answer was lost: {licence.note}"
+        return dataclasses.replace(licence, platform_id=cid, note=note)
 
     async def extend_trial(self, customer: Customer, days: int) -> dt.date:
         result: dt.date = await self._call("extend_trial", customer, days)
@@ -129,23 +135,55 @@ class LmpPlatform:
 
     # --- LMP endpoints -------------------------------------------------------------------
 
-    async def _create_customer(self, company: str, sign_in: str | None) -> str:
-        contact: dict[str, Any] = {}
-        if sign_in:
-            contact["email"] = sign_in
-        return await self.client.create_customer({"name": company}, contact)
+    async def _create_customer(self, company: str, sign_in: str | None) -> Account:
+        """Created in LMP, unless LMP has a customer of that name already (not yet synced):
+        then that one is linked, rather than a second made that no sync could tell apart."""
+        found = await self.client.find_customer(company)
+        if found:
+            return Account(found, f"linked to LMP customer {found}, found by name")
+        contact = {"email": sign_in} if sign_in else {}
+        created = await self.client.create_customer({"name": company}, contact)
+        return Account(created, f"created in LMP as {created}")
 
     async def _provision(
         self, customer: Customer, data_center: DataCenter, auditor: str | None, *, trial: bool
     ) -> Licence:
         body = {"version": "Trial" if trial else "Full", "data_center": _code(data_center)}
-        answer = await self.client.vision_one(_lmp_id(customer), body)
-        return licence_of(answer, self.ledger.clock().date())
+        return await self._subscribe(customer, body)
 
     async def _assign_nfr(self, customer: Customer) -> Licence:
+        if customer.data_center is None:
+            raise PlatformError(
+                f"LMP needs the data center for {customer.company}'s NFR licence, and none is "
+                "recorded yet: it is recorded when its Vision One is provisioned or connected."
+            )
         body = {"version": "Full", "data_center": _code(customer.data_center), "isNFR": True}
-        answer = await self.client.vision_one(_lmp_id(customer), body)
-        return licence_of(answer, self.ledger.clock().date())
+        return await self._subscribe(customer, body)
 
+    async def _subscribe(self, customer: Customer, body: dict[str, Any]) -> Licence:
+        cid, linked = await self._account(customer)
+        try:
+            answer = await self.client.vision_one(cid, body)
+        except LmpError as e:
+            e.platform_id = cid if linked else None  # linked even so: recorded
+            raise
+        licence = licence_of(answer, self.ledger.clock().date())
+        if linked is None:
+            return licence
+        return dataclasses.replace(licence, platform_id=cid, note=f"{linked}; {licence.note}")
 
-__all__ = ["LMP_DATA_CENTERS", "LmpError", "LmpPlatform", "licence_of"]
+    async def _account(self, customer: Customer) -> tuple[str, str | None]:
+        """The customer's LMP id; one not linked yet (added before LMP was configured) is
+        found in LMP by name, else created there. The second part says which, if either."""
+        if customer.lmp_customer_id:
+            return customer.lmp_customer_id, None
+        try:
+            account = await self._create_customer(customer.company, customer.sign_in_account)
+        except LmpError as e:
+            raise LmpError(
+                f"{customer.company} has no LMP account and LMP refused to create one "
+                f"({e.message}). Add it in LMP, then run `overview-bot lmp sync`.",
+                e.status,
+                e.subject,
+            ) from None
+        return account.platform_id, account.note

@@ -21,11 +21,13 @@ EXTENSION_DAYS = 30
 
 
 class PlatformError(Exception):
-    """The platform refused or failed; `message` is its own words, fit to show."""
+    """The platform refused or failed; `message` is its own words, fit to show.
+    `platform_id`: the customer's platform account, when it was created or found meanwhile."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, platform_id: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.platform_id = platform_id
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,15 @@ class Licence:
     expires: dt.date | None
     console_url: str | None = None
     note: str | None = None  # what the platform answered, for the audit entry
+    platform_id: str | None = None  # the customer's platform account, if newly linked
+
+
+@dataclass(frozen=True)
+class Account:
+    """A customer's account on the platform: its id, and how it was come by (for audit)."""
+
+    platform_id: str
+    note: str  # "created in LMP as …" or "linked to LMP customer …, found by name"
 
 
 # The operations a platform carries out, by the names carried_out_by() is asked about.
@@ -57,13 +68,21 @@ class Platform(Protocol):
         """Who really does `operation` (one of OPERATIONS), as the audit entry says it."""
         ...
 
-    async def create_customer(self, company: str, sign_in: str | None) -> str | None:
-        """Create the customer's platform account; returns its platform id if it has one."""
+    async def create_customer(self, company: str, sign_in: str | None) -> Account | None:
+        """The customer's platform account (created, or an existing one of that name), if
+        the platform has accounts."""
         ...
 
     async def provision(
         self, customer: Customer, data_center: DataCenter, auditor: str | None, *, trial: bool
     ) -> Licence: ...
+
+    async def provisioned_since(
+        self, customer: Customer, since: dt.datetime, *, trial: bool
+    ) -> Licence | None:
+        """What a provisioning request whose answer was lost (the bot stopped while waiting)
+        did: the licence, or None when nothing was provisioned."""
+        ...
 
     async def extend_trial(self, customer: Customer, days: int) -> dt.date: ...
 
@@ -104,7 +123,7 @@ class LocalLedger:
     def _today(self) -> dt.date:
         return self.clock().date()
 
-    async def create_customer(self, company: str, sign_in: str | None) -> str | None:
+    async def create_customer(self, company: str, sign_in: str | None) -> Account | None:
         return None
 
     async def provision(
@@ -118,6 +137,11 @@ class LocalLedger:
         else:
             expires = _add_months(today, 1)
         return Licence(today, expires, data_center.console_url)
+
+    async def provisioned_since(
+        self, customer: Customer, since: dt.datetime, *, trial: bool
+    ) -> Licence | None:
+        return None  # the ledger decides within the request: an unanswered one did nothing
 
     async def extend_trial(self, customer: Customer, days: int) -> dt.date:
         base = customer.expiration_date or self._today()

@@ -51,6 +51,9 @@ class Fault:
     content_type: str = "application/json"
     path_contains: str = ""
     retry_after: str | None = None
+    after: bool = False  # do the work first, then fail: "activated, then answered 500"
+    delay: float = 0.0  # seconds before failing (past the client's timeout: no answer)
+    method: str = ""  # only requests of this method (all when empty)
 
 
 @dataclass
@@ -61,6 +64,7 @@ class LmpStandIn:
     faults: list[Fault] = field(default_factory=list)
     delay: float = 0.0  # seconds before answering a subscription request
     create_delay: float = 0.0  # seconds before answering a customer creation
+    list_delay: float = 0.0  # seconds before answering a page of customers
     seen: list[Seen] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     subscriptions: list[dict[str, Any]] = field(default_factory=list)
@@ -73,6 +77,8 @@ class LmpStandIn:
         app.router.add_post(
             "/LMPI/v3/customers/{cid}/trend-vision-one-subscription", self._vision_one
         )
+        app.router.add_get("/LMPI/v2.5/customers/subscriptions", self._subscriptions)
+        app.router.add_get("/LMPI/v3/customers/{cid}/subscriptions/{sid}", self._subscription)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -120,8 +126,12 @@ class LmpStandIn:
         if not hmac.compare_digest(want, h["x-signature"]):
             return self.error(401, "AuthenticationFailureSignature", "signature mismatch")
         for fault in list(self.faults):
-            if fault.path_contains in uri:
+            if fault.path_contains in uri and fault.method in ("", request.method):
                 self.faults.remove(fault)
+                if fault.after:
+                    await handler(request)
+                if fault.delay:
+                    await asyncio.sleep(fault.delay)
                 headers = {"Retry-After": fault.retry_after} if fault.retry_after else None
                 return web.Response(
                     status=fault.status,
@@ -137,6 +147,8 @@ class LmpStandIn:
         if not (q.get("created_start") and q.get("created_end")):
             return self.error(400, "InvalidParametersDate", "created_start and created_end")
         page, limit = int(q.get("page", "1")), int(q.get("limit", "25"))
+        if self.list_delay:
+            await asyncio.sleep(self.list_delay)
         if not 1 <= limit <= 100:
             return self.error(400, "InvalidParametersLimit", "limit must be 1-100")
         rows = self.customers[(page - 1) * limit : page * limit]
@@ -154,7 +166,7 @@ class LmpStandIn:
         company = data.get("company") or {}
         if not company.get("name"):
             return self.error(400, "InvalidParametersCompany", "company.name is required")
-        row = {"customer_id": str(uuid.uuid4()), "name": company["name"]}
+        row = {"customer_id": str(uuid.uuid4()), "name": company["name"], "created": _now()}
         self.customers.append(row)
         return web.json_response(row, status=201)
 
@@ -185,5 +197,39 @@ class LmpStandIn:
                 }
             ],
         }
-        self.subscriptions.append({"customer_id": cid, **data, **sub})
+        self.subscriptions.append({"customer_id": cid, **data, **sub, "created": _now()})
         return web.json_response(sub)
+
+    async def _subscriptions(self, request: web.Request) -> web.Response:
+        q = request.query
+        start, end = q.get("created_start"), q.get("created_end")
+        if not (start and end):
+            return self.error(400, "InvalidParametersDate", "created_start and created_end")
+        rows = [
+            {
+                "subscription_id": s["subscription_id"],
+                "name": s["product_name"],
+                "enabled": True,
+                "customer_id": s["customer_id"],
+            }
+            for s in self.subscriptions
+            if start <= s["created"] <= end
+        ]
+        page, limit = int(q.get("page", "1")), int(q.get("limit", "25"))
+        return web.json_response(
+            {
+                "paging": {"total": len(rows), "limit": limit, "page": page},
+                "subscriptions": rows[(page - 1) * limit : page * limit],
+            }
+        )
+
+    async def _subscription(self, request: web.Request) -> web.Response:
+        cid, sid = request.match_info["cid"], request.match_info["sid"]
+        for s in self.subscriptions:
+            if (s["customer_id"], s["subscription_id"]) == (cid, sid):
+                return web.json_response({"licenses": s["licenses"]})
+        return self.error(404, "SubscriptionNotFound", f"subscription {sid} does not exist")
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

@@ -112,3 +112,23 @@ def test_platform_follows_settings() -> None:
         "LMPI_ACCESS_TOKEN: not set — ask your Trend Micro channel account manager "
         "for the LMPI access token."
     ]
+
+
+async def test_a_key_pasted_with_spaces_still_signs(lmp: LmpStandIn) -> None:
+    from bot.lmp import lmp_client
+    from bot.settings import load_settings
+
+    pasted = load_settings(
+        lmpi_url=lmp.url,
+        lmpi_access_token=f" {TOKEN}\t",
+        lmpi_secret_key=f"  {SECRET_KEY} \n",
+        _env_file=None,
+    )
+    client = lmp_client(pasted)
+    assert client is not None
+    try:
+        assert await client.request(
+            "GET", "/LMPI/v3/customers", {"created_start": "a", "created_end": "b"}
+        )
+    finally:
+        await client.close()

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import datetime as dt
 import json
 import logging
 import time
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import inspect, select, text
 
 from bot.settings import Settings, load_settings
-from store.enums import Action, Origin, PartnerType, Status
+from store.actor import Actor
+from store.audit import record
+from store.enums import Action, Origin, PartnerType, Role, Status
 from store.lmp_platform import LmpPlatform
 from store.models import AuditEntry, Customer
 from tests.e2e.test_actions import button, card_of, last_response, row
@@ -112,19 +116,126 @@ async def test_lmp_error_leaves_failed_with_retry(team: BotHarness, lmp: LmpStan
 async def test_html_500s_then_success(team: BotHarness, lmp: LmpStandIn) -> None:
     team.deps.ops.platform.client.backoff = 0.01  # type: ignore[attr-defined]
     cid = await lmp_customer(team, lmp, "Acme")
-    lmp.faults += [Fault(500, "<html><h1>Internal Error</h1></html>", "text/html")] * 2
+    lmp.faults += [
+        Fault(500, "<html><h1>Internal Error</h1></html>", "text/html", "trend-vision-one")
+    ] * 2
     view = await open_provision(team, "acme")
     await submit(team, view, {"data_center": "us", "auditor": None}, user=OPS)
     assert (await row(team, cid)).status is Status.ACTIVE
     assert len(lmp.calls("POST", "trend-vision-one-subscription")) == 3
 
 
-async def test_customer_without_lmp_account_fails_clearly(team: BotHarness) -> None:
+async def test_customer_added_before_lmp_is_created_in_lmp_when_provisioned(
+    team: BotHarness, lmp: LmpStandIn
+) -> None:
+    [cid] = await add(
+        team.db,
+        customer(
+            "Loose",
+            status=Status.NOT_PROVISIONED,
+            sign_in_account="it@loose.example",
+            origin=Origin.MANUAL,
+        ),
+    )
+    view = await open_provision(team, "loose")
+    await submit(team, view, {"data_center": "us", "auditor": None}, user=OPS)
+    [created] = lmp.calls("POST", "/LMPI/v3/customers")[:1]
+    assert created.json == {"company": {"name": "Loose"}, "contact": {"email": "it@loose.example"}}
+    [made] = [x for x in lmp.customers if x["name"] == "Loose"]
+    c = await row(team, cid)
+    assert (c.status, c.lmp_customer_id, c.origin) == (
+        Status.ACTIVE,
+        made["customer_id"],
+        Origin.MANUAL,  # still created manually: it may be disconnected
+    )
+    [sub] = lmp.subscriptions
+    assert sub["customer_id"] == made["customer_id"]
+    done = (await audit(team, Action.PROVISION))[-1]
+    assert done is not None
+    assert done.startswith(f"done by LMP: created in LMP as {made['customer_id']}; LMP subscr")
+
+
+async def test_customer_added_before_lmp_is_found_there_by_name(
+    team: BotHarness, lmp: LmpStandIn
+) -> None:
+    lmp.add_customers(120)
+    lmp.customers.append({"customer_id": "cid-loose", "name": "LOOSE  "})
     [cid] = await add(team.db, customer("Loose", status=Status.NOT_PROVISIONED))
     view = await open_provision(team, "loose")
     await submit(team, view, {"data_center": "us", "auditor": None}, user=OPS)
     c = await row(team, cid)
-    assert c.status is Status.FAILED and "has no LMP account yet" in str(c.status_detail)
+    assert (c.status, c.lmp_customer_id) == (Status.ACTIVE, "cid-loose")
+    assert lmp.calls("POST", "/LMPI/v3/customers") == lmp.calls("POST", "trend-vision-one")
+    assert "linked to LMP customer cid-loose, found by name" in str(
+        (await audit(team, Action.PROVISION))[-1]
+    )
+
+
+async def test_customer_lmp_will_not_create_fails_with_what_to_do(
+    team: BotHarness, lmp: LmpStandIn
+) -> None:
+    [cid] = await add(team.db, customer("Loose", status=Status.NOT_PROVISIONED))
+    lmp.faults.append(
+        Fault(
+            400, '{"error_subject":"InvalidParametersCountry"}', "application/json", method="POST"
+        )
+    )
+    view = await open_provision(team, "loose")
+    await submit(team, view, {"data_center": "us", "auditor": None}, user=OPS)
+    c = await row(team, cid)
+    assert (c.status, c.lmp_customer_id) == (Status.FAILED, None)
+    assert c.status_detail == (
+        "Loose has no LMP account and LMP refused to create one (LMP answered 400: "
+        "InvalidParametersCountry). Add it in LMP, then run `overview-bot lmp sync`."
+    )
+    assert "Add it in LMP, then run `overview-bot lmp sync`" in message_text(
+        await last_response(team, 1)
+    )
+    assert lmp.subscriptions == []
+
+
+async def test_account_created_is_kept_when_the_subscription_fails(
+    team: BotHarness, lmp: LmpStandIn
+) -> None:
+    [cid] = await add(team.db, customer("Loose", status=Status.NOT_PROVISIONED))
+    lmp.faults.append(
+        Fault(
+            400,
+            '{"error_subject":"InvalidParameters","error_message":"no seats left"}',
+            path_contains="trend-vision-one",
+        )
+    )
+    view = await open_provision(team, "loose")
+    await submit(team, view, {"data_center": "us", "auditor": None}, user=OPS)
+    c = await row(team, cid)
+    [made] = [x["customer_id"] for x in lmp.customers if x["name"] == "Loose"]
+    assert (c.status, c.lmp_customer_id) == (Status.FAILED, made)
+    retry = await open_provision(team, "loose", "Retry")
+    await submit(team, retry, {"data_center": "us", "auditor": None}, user=OPS)
+    assert (await row(team, cid)).status is Status.ACTIVE
+    assert len(lmp.calls("POST", "/LMPI/v3/customers")) == 3  # one account, two subscriptions
+    assert len([x for x in lmp.customers if x["name"] == "Loose"]) == 1
+
+
+async def test_subscription_done_but_answered_500_is_recorded_once(
+    team: BotHarness, lmp: LmpStandIn
+) -> None:
+    team.deps.ops.platform.client.backoff = 0.01  # type: ignore[attr-defined]
+    cid = await lmp_customer(team, lmp, "Acme")
+    lmp.faults.append(
+        Fault(500, "<html>Internal Error</html>", "text/html", "trend-vision-one", after=True)
+    )
+    view = await open_provision(team, "acme")
+    await submit(team, view, {"data_center": "eu", "auditor": None}, user=OPS)
+    [sub] = lmp.subscriptions
+    c = await row(team, cid)
+    assert (c.status, str(c.expiration_date)) == (Status.ACTIVE, "2027-12-04")
+    assert len(lmp.calls("POST", "trend-vision-one")) == 1
+    done = (await audit(team, Action.PROVISION))[-1]
+    assert (
+        done
+        == f"done by LMP: LMP subscription {sub['subscription_id']} (Trend Vision One), expires 2027-12-04"
+    )
 
 
 async def test_slow_lmp_acks_first_and_finishes_later(team: BotHarness, lmp: LmpStandIn) -> None:
@@ -200,16 +311,102 @@ async def test_added_customer_is_created_in_lmp(team: BotHarness, lmp: LmpStandI
         assert (await s.scalars(select(Customer).where(Customer.company == "Badco"))).all() == []
 
 
-async def test_secret_never_in_logs(
-    team: BotHarness, lmp: LmpStandIn, caplog: pytest.LogCaptureFixture
+async def test_added_customer_lmp_has_already_is_linked_not_made_twice(
+    team: BotHarness, lmp: LmpStandIn
+) -> None:
+    lmp.add_customers(101)
+    lmp.customers.append({"customer_id": "cid-newco", "name": "NEWCO"})
+    await team.command("add", user=OPS)
+    [opened] = await team.slack.wait_for("views.open")
+    form = {"company": "Newco", "sign_in": "it@newco.example", "license": "annual"}
+    await submit(team, opened_view(opened.payload), form, user=OPS)
+    assert lmp.calls("POST") == []
+    async with team.db.session() as s:
+        c = (await s.scalars(select(Customer).where(Customer.company == "Newco"))).one()
+    assert (c.origin, c.lmp_customer_id) == (Origin.MANUAL, "cid-newco")
+    assert (await audit(team, Action.ADD))[-1] == (
+        "linked to LMP customer cid-newco, found by name"
+    )
+
+
+async def everything_stored(team: BotHarness) -> str:
+    """Every row of every table, as text."""
+    async with team.db.engine.connect() as conn:
+        tables = await conn.run_sync(lambda c: sorted(inspect(c).get_table_names()))
+        rows = [
+            repr(r) for t in tables for r in (await conn.execute(text(f"SELECT * FROM {t}"))).all()
+        ]
+    return "\n".join(rows)
+
+
+async def test_secret_key_is_nowhere_a_person_or_a_log_could_see_it(
+    team: BotHarness, lmp: LmpStandIn, bot_settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    client = team.deps.ops.platform.client  # type: ignore[attr-defined]
+    client.backoff = 0.01
+    replies: list[str] = []
+    # Add in Slack (created in LMP), provision (done; refused; done-but-answered-500),
+    # an unlinked customer created in LMP on demand, and a periodic sync that misses one.
+    await team.command("add", user=OPS)
+    [opened] = await team.slack.wait_for("views.open")
+    form = {"company": "Newco", "sign_in": "it@newco.example", "license": "annual"}
+    replies.append((await submit(team, opened_view(opened.payload), form, user=OPS)).text)
     await lmp_customer(team, lmp, "Acme")
-    view = await open_provision(team, "acme")
-    await submit(team, view, {"data_center": "eu", "auditor": None}, user=OPS)
+    await lmp_customer(team, lmp, "Initech")
+    await add(team.db, customer("Loose", status=Status.NOT_PROVISIONED, origin=Origin.MANUAL))
+    await add(team.db, customer("Gone Co", origin=Origin.LMP, lmp_customer_id="cid-gone"))
+    lmp.faults += [
+        Fault(
+            400,
+            '{"error_subject":"InvalidParameters","error_message":"no seats"}',
+            "application/json",
+            "cid-initech",
+        ),
+        Fault(500, "<html>Internal Error</html>", "text/html", "trend-vision-one", after=True),
+    ]
+    for name in ("initech", "acme", "loose"):
+        view = await open_provision(team, name)
+        replies.append(
+            (await submit(team, view, {"data_center": "eu", "auditor": None}, user=OPS)).text
+        )
+    for name in ("acme", "initech", "loose", "newco"):
+        replies.append(json.dumps(await card_of(team, name, OPS)))
+    replies.append(json.dumps((await team.command("audit", user=OPS)).json))
+    team.deps.approvals_channel = "C0APPROVE"
+    from bot.run import start_jobs
+
+    jobs = start_jobs(team.deps, team.app, bot_settings)
+    try:
+        await team.slack.wait_for("chat.postMessage")
+    finally:
+        await jobs.stop()
+
+    slack = "\n".join(json.dumps(c.payload) for c in team.slack.calls) + "\n".join(replies)
+    stored = await everything_stored(team)
+    shown = [
+        caplog.text,
+        slack,
+        stored,
+        repr(team.deps),
+        repr(client),
+        repr(bot_settings),
+        str(bot_settings.model_dump()),
+    ]
+    # What was searched is the real thing (so this test can fail): ...
     assert "trend-vision-one-subscription -> 200" in caplog.text
-    assert SECRET_KEY not in caplog.text
-    assert SECRET_KEY not in repr(load_settings(lmpi_secret_key=SECRET_KEY, _env_file=None))
+    assert "LMP sync: " in caplog.text and "INFO" in caplog.text
+    assert "Provisioning Initech failed: LMP answered 400" in slack
+    assert "LMP no longer lists 1 customer" in slack and "Newco" in slack
+    assert "created in LMP as" in stored and "no seats" in stored and "lmp-sync" in stored
+    assert "LMPI_SECRET_KEY" not in stored
+    # ... and the key is in none of it, nor its Base64 or hex.
+    key = SECRET_KEY.encode()
+    for form in (SECRET_KEY, base64.b64encode(key).decode(), key.hex()):
+        for where, haystack in zip(
+            ("log", "slack", "db", "deps", "client", "settings", "dump"), shown, strict=True
+        ):
+            assert form not in haystack, where
 
 
 async def test_periodic_sync_runs_with_the_bot(
@@ -284,6 +481,15 @@ async def test_nfr_refused_by_lmp_changes_nothing(team: BotHarness, lmp: LmpStan
     assert lmp.calls("POST") == [] and await audit(team, Action.ASSIGN_NFR) == []
 
 
+async def test_nfr_without_a_data_center_says_why(team: BotHarness, lmp: LmpStandIn) -> None:
+    cid = await lmp_customer(team, lmp, "Acme", status=Status.ACTIVE, data_center=None)
+    nfr = button((await team.command("nfr acme", user=ADMIN)).json, "Assign NFR license")
+    await team.click(nfr["action_id"], nfr["value"], user=ADMIN)
+    told = message_text(await last_response(team, 1))
+    assert "LMP needs the data center for Acme's NFR licence, and none is recorded yet" in told
+    assert not (await row(team, cid)).is_nfr and lmp.calls("POST") == []
+
+
 async def test_taken_name_never_reaches_lmp(team: BotHarness, lmp: LmpStandIn) -> None:
     await add(team.db, customer("Acme"))
     await team.command("add", user=OPS)
@@ -304,3 +510,49 @@ async def test_modal_offers_only_lmps_data_centers(team: BotHarness, lmp: LmpSta
     assert forged.json["response_action"] == "update"
     assert "LMP cannot provision in the South Africa data center" in json.dumps(forged.json)
     assert (await row(team, cid)).status is Status.NOT_PROVISIONED and lmp.calls("POST") == []
+
+
+async def test_customer_left_provisioning_is_settled_by_the_running_bot(
+    team: BotHarness, lmp: LmpStandIn, bot_settings: Settings
+) -> None:
+    from bot.run import start_jobs
+
+    hour_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    cid = await lmp_customer(team, lmp, "Stuck", status=Status.PROVISIONING, updated_at=hour_ago)
+    recent = await lmp_customer(team, lmp, "Busy", status=Status.PROVISIONING)
+    imported = await lmp_customer(team, lmp, "Console", status=Status.PROVISIONING)
+    async with team.db.transaction() as s:  # what the bot wrote when it sent the requests
+        for one in (cid, recent):
+            await record(
+                s,
+                Actor(OPS, Role.OPERATOR, name="ops"),
+                Action.PROVISION,
+                customer=await s.get(Customer, one),
+                detail="requested",
+                at=hour_ago,
+            )
+    jobs = start_jobs(team.deps, team.app, bot_settings)
+    try:
+        for _ in range(500):
+            if (await row(team, cid)).status is not Status.PROVISIONING:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        await jobs.stop()
+    c = await row(team, cid)
+    assert (c.status, c.status_detail) == (
+        Status.FAILED,
+        "No answer from LMP was recorded (the bot stopped while waiting); "
+        "nothing was provisioned. Retry.",
+    )
+    assert (await row(team, recent)).status is Status.PROVISIONING  # may yet be answered
+    assert (await row(team, imported)).status is Status.PROVISIONING  # the console's word
+    card = await card_of(team, "stuck", OPS)
+    assert "nothing was provisioned. Retry." in message_text(card)
+    retry = await open_provision(team, "stuck", "Retry")
+    await submit(team, retry, {"data_center": "eu", "auditor": None}, user=OPS)
+    assert (await row(team, cid)).status is Status.ACTIVE
+    assert (
+        "failed at LMP: No answer from LMP was recorded (the bot stopped while waiting); "
+        "nothing was provisioned. Retry."
+    ) in await audit(team, Action.PROVISION)

@@ -142,6 +142,10 @@ async def test_unreachable_lmp_is_a_plain_error() -> None:
     try:
         with pytest.raises(LmpError, match="LMP could not be reached"):
             await client.request("GET", "/LMPI/v3/customers")
+        # A POST that never left is tried again like a GET, and said just as plainly.
+        with pytest.raises(LmpError) as e:
+            await client.create_customer({"name": "X"}, {})
+        assert e.value.message == "LMP could not be reached (ClientConnectorError)."
     finally:
         await client.close()
 
@@ -168,3 +172,104 @@ async def test_a_200_that_is_not_json_is_a_plain_error(lmp: LmpStandIn, client: 
     lmp.faults.append(Fault(200, "<html>maintenance</html>", "text/html"))
     with pytest.raises(LmpError, match="LMP answered 200 with something that is not JSON"):
         await client.request("GET", "/LMPI/v3/customers")
+
+
+# --- a POST is never sent twice when LMP may have done it (issue 7 review) ---------------
+
+V1 = "trend-vision-one"
+FULL = {"version": "Full", "data_center": "EU"}
+
+
+async def test_subscription_done_then_500_is_found_not_sent_again(
+    lmp: LmpStandIn, client: LmpClient
+) -> None:
+    lmp.add_customers(1)
+    cid = lmp.customers[0]["customer_id"]
+    lmp.faults.append(Fault(500, '{"error_subject":"CSPIError"}', path_contains=V1, after=True))
+    answer = await client.vision_one(cid, FULL)
+    [sub] = lmp.subscriptions
+    assert answer["subscription_id"] == sub["subscription_id"]
+    assert answer["licenses"][0]["license_expiration_date"] == "2027-12-04T00:00:00Z"
+    assert len(lmp.calls("POST", V1)) == 1
+    assert len(lmp.calls("GET", "/LMPI/v2.5/customers/subscriptions?created_start=")) == 1
+
+
+async def test_subscription_not_done_on_500_is_sent_again(
+    lmp: LmpStandIn, client: LmpClient
+) -> None:
+    lmp.add_customers(1)
+    cid = lmp.customers[0]["customer_id"]
+    lmp.faults.append(Fault(500, "<html>Internal Error</html>", "text/html", path_contains=V1))
+    answer = await client.vision_one(cid, FULL)
+    [sub] = lmp.subscriptions
+    assert answer["subscription_id"] == sub["subscription_id"]
+    assert len(lmp.calls("POST", V1)) == 2
+    # The check looked only at subscriptions created since just before the first try.
+    [check] = lmp.calls("GET", "/LMPI/v2.5/customers/subscriptions")
+    assert "created_start=" in check.uri and "created_end=" in check.uri
+
+
+async def test_an_older_subscription_or_another_version_is_not_taken_for_this_one(
+    lmp: LmpStandIn, client: LmpClient
+) -> None:
+    lmp.add_customers(1)
+    cid = lmp.customers[0]["customer_id"]
+    await client.vision_one(cid, {"version": "Trial", "data_center": "EU"})
+    lmp.faults.append(Fault(500, "{}", path_contains=V1))
+    await client.vision_one(cid, FULL)  # the trial just made is not this Full licence
+    assert [s["version"] for s in lmp.subscriptions] == ["Trial", "Full"]
+
+
+async def test_no_answer_after_activation_is_found(lmp: LmpStandIn) -> None:
+    lmp.add_customers(1)
+    cid = lmp.customers[0]["customer_id"]
+    lmp.faults.append(Fault(500, "{}", path_contains=V1, after=True, delay=1.0))
+    client = LmpClient(lmp.url, TOKEN, SECRET_KEY, backoff=0.01, timeout=0.5)
+    try:
+        answer = await client.vision_one(cid, FULL)
+    finally:
+        await client.close()
+    assert answer["subscription_id"] == lmp.subscriptions[0]["subscription_id"]
+    assert len(lmp.subscriptions) == 1 and len(lmp.calls("POST", V1)) == 1
+
+
+async def test_unknown_outcome_is_said_and_not_retried(lmp: LmpStandIn, client: LmpClient) -> None:
+    lmp.add_customers(1)
+    cid = lmp.customers[0]["customer_id"]
+    lmp.faults.append(Fault(500, '{"error_subject":"CSPIError"}', path_contains=V1, after=True))
+    lmp.faults += [Fault(503, "<html>down</html>", "text/html", path_contains="v2.5")] * 5
+    with pytest.raises(LmpError) as e:
+        await client.vision_one(cid, FULL)
+    assert e.value.message.startswith("LMP answered 500: CSPIError. Whether LMP did it anyway")
+    assert e.value.message.endswith("check LMP before retrying.")
+    assert len(lmp.calls("POST", V1)) == 1 and len(lmp.subscriptions) == 1
+
+
+async def test_a_post_without_a_check_is_not_retried(lmp: LmpStandIn, client: LmpClient) -> None:
+    lmp.faults.append(Fault(502, "<html>Bad Gateway</html>", "text/html"))
+    with pytest.raises(LmpError, match="It may have been done anyway: check LMP"):
+        await client.request("POST", "/LMPI/v3/customers", body={"company": {"name": "X"}})
+    assert len(lmp.calls("POST")) == 1
+
+
+async def test_customer_created_then_500_is_found_not_created_twice(
+    lmp: LmpStandIn, client: LmpClient
+) -> None:
+    lmp.add_customers(3)
+    lmp.faults.append(Fault(500, "{}", path_contains="/LMPI/v3/customers", after=True))
+    cid = await client.create_customer({"name": "Newco"}, {"email": "it@newco.example"})
+    assert [c["customer_id"] for c in lmp.customers if c["name"] == "Newco"] == [cid]
+    assert len(lmp.calls("POST")) == 1
+
+
+async def test_the_check_follows_pages_when_lmp_pages(lmp: LmpStandIn, client: LmpClient) -> None:
+    lmp.add_customers(31)
+    *others, ours = [c["customer_id"] for c in lmp.customers]
+    for cid in others:  # a busy quarter of an hour for the partner
+        await client.vision_one(cid, {"version": "Trial", "data_center": "US"})
+    lmp.faults.append(Fault(500, "{}", path_contains=V1, after=True))
+    answer = await client.vision_one(ours, FULL)
+    assert answer["subscription_id"] == lmp.subscriptions[-1]["subscription_id"]
+    assert len(lmp.subscriptions) == 31
+    pages = lmp.calls("GET", "/LMPI/v2.5/customers/subscriptions")
+    assert ["page=" in p.uri for p in pages] == [False, True]
