@@ -207,3 +207,41 @@ async def test_the_running_bot_syncs_on_its_own(
     assert api.count(TOKEN) == 1
     async with team.db.session() as s:
         assert (await s.get(Customer, cid)).cri == 77  # type: ignore[union-attr]
+
+
+async def test_two_running_bots_on_one_database_sync_once(
+    team: BotHarness, api: VisionOneStandIn, bot_settings: Settings
+) -> None:
+    from bot.run import make_syncer, start_jobs
+    from handlers.deps import Deps
+
+    [cid] = await add(team.db, customer("Acme", cri=12))
+    api.script(TOKEN, Answer.ok(posture(77), delay=0.2))
+    await team.deps.ops.connect(Actor(OPS, Role.OPERATOR), cid, 1, DataCenter.EU, TOKEN)
+    # A second bot process: its own syncer and jobs, the same database.
+    other = Deps(
+        db=team.db,
+        policy=team.deps.policy,
+        ops=team.deps.ops,
+        digests=team.deps.digests,
+        syncer=make_syncer(team.db, bot_settings),
+    )
+    jobs = [
+        start_jobs(team.deps, team.app, bot_settings),
+        start_jobs(other, team.app, bot_settings),
+    ]
+    try:
+        for _ in range(200):
+            if api.count(TOKEN):
+                break
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.6)
+        # A later start (a restart, a third process) within the period does not pull again.
+        jobs.append(start_jobs(other, team.app, bot_settings))
+        await asyncio.sleep(0.3)
+    finally:
+        for j in jobs:
+            await j.stop()
+    assert api.count(TOKEN) == 1
+    async with team.db.session() as s:
+        assert (await s.get(Customer, cid)).cri == 77  # type: ignore[union-attr]

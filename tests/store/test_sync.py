@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
 
@@ -13,12 +14,13 @@ from store.actor import Actor
 from store.db import Database
 from store.enums import Action, ConnectionState, Level, Role, SnapshotSource, Status
 from store.errors import AccessDenied, InvalidInput
+from store.leases import lease
 from store.live import live_risk
 from store.models import AuditEntry, Customer, RiskSnapshot, VisionOneConnection
 from store.platform import LocalLedger
 from store.regions import DataCenter
 from store.secrets import NO_KEY, TokenVault, new_key
-from store.sync import Syncer
+from store.sync import LEASE, Syncer, SyncReport, SyncSkipped
 from store.visionone import Retrying
 from tests.factories import add, customer
 from tests.visionone_standin import Answer, VisionOneStandIn, posture
@@ -248,3 +250,51 @@ async def test_an_overall_cap_per_minute_is_kept(db: Database, api: VisionOneSta
     started = time.monotonic()
     report = await syncer(db, api, per_minute=1200).run()  # one every 0.05 s
     assert report.ok == 6 and time.monotonic() - started >= 0.25
+
+
+async def test_two_concurrent_syncs_of_everyone_pull_each_customer_once(
+    db: Database, api: VisionOneStandIn
+) -> None:
+    names = [f"Co {i}" for i in range(6)]
+    for name in names:
+        await connected(db, name)
+        api.script(tok(name), Answer.ok(posture(40), delay=0.2))
+    # Two processes sharing the database: each its own Syncer.
+    results = await asyncio.gather(
+        syncer(db, api).run(), syncer(db, api).run(), return_exceptions=True
+    )
+    [report] = [r for r in results if isinstance(r, SyncReport)]
+    [skipped] = [r for r in results if isinstance(r, SyncSkipped)]
+    assert report.ok == 6 and skipped.running
+    assert "Another Vision One sync is running" in skipped.message
+    assert len(api.requests) == 6  # not 12
+    # The lease is given up at the end: the next run goes ahead.
+    assert (await syncer(db, api).run()).ok == 6
+    assert len(api.requests) == 12
+
+
+async def test_a_periodic_sync_soon_after_another_is_skipped(
+    db: Database, api: VisionOneStandIn
+) -> None:
+    await connected(db, "Acme")
+    api.script(tok("Acme"), Answer.ok(posture(40)))
+    assert (await syncer(db, api).run()).ok == 1
+    hour = dt.timedelta(hours=1)
+    with pytest.raises(SyncSkipped) as e:
+        await syncer(db, api).run(gap=hour)  # another process's tick, minutes later
+    assert not e.value.running and len(api.requests) == 1
+    assert (await syncer(db, api).run(gap=dt.timedelta(0))).ok == 1
+    assert (await syncer(db, api).run(company="acme")).ok == 1  # one customer: no lease
+    assert len(api.requests) == 3
+
+
+async def test_one_customer_syncs_while_everyone_is_being_synced(
+    db: Database, api: VisionOneStandIn
+) -> None:
+    cid = await connected(db, "Acme")
+    api.script(tok("Acme"), Answer.ok(posture(40)))
+    async with lease(db, LEASE) as held:  # a full sync elsewhere
+        assert held
+        with pytest.raises(SyncSkipped):
+            await syncer(db, api).run()
+        assert (await syncer(db, api).run(customer_ids=[cid])).ok == 1  # a connect's
