@@ -20,7 +20,7 @@ from store.models import AuditEntry, Customer, RiskSnapshot, VisionOneConnection
 from store.platform import LocalLedger
 from store.regions import DataCenter
 from store.secrets import NO_KEY, TokenVault, new_key
-from store.sync import LEASE, Syncer, SyncReport, SyncSkipped
+from store.sync import DEFAULT_REQUESTS_PER_MINUTE, LEASE, Syncer, SyncReport, SyncSkipped
 from store.visionone import Retrying
 from tests.factories import add, customer
 from tests.visionone_standin import Answer, VisionOneStandIn, posture
@@ -250,6 +250,26 @@ async def test_an_overall_cap_per_minute_is_kept(db: Database, api: VisionOneSta
     started = time.monotonic()
     report = await syncer(db, api, per_minute=1200).run()  # one every 0.05 s
     assert report.ok == 6 and time.monotonic() - started >= 0.25
+    assert api.requests[-1].at - api.requests[0].at >= 0.24  # 5 gaps of 0.05 s
+
+
+async def test_the_default_configuration_caps_requests_per_minute(
+    db: Database, api: VisionOneStandIn, db_url: str
+) -> None:
+    from bot.run import make_syncer
+    from bot.settings import load_settings
+
+    for i in range(12):
+        await connected(db, f"Co {i}")
+    api.default = lambda token: Answer.ok()
+    settings = load_settings(
+        bot_secret_key=KEY, vision_one_base_url=api.url, database_url=db_url, _env_file=None
+    )
+    pulled = make_syncer(db, settings)
+    assert pulled is not None and pulled.per_minute == 6000 == DEFAULT_REQUESTS_PER_MINUTE
+    assert (await pulled.run()).ok == 12
+    # One started every 10 ms at most, though the pool of 16 would take all 12 at once.
+    assert api.requests[-1].at - api.requests[0].at >= 0.1
 
 
 async def test_two_concurrent_syncs_of_everyone_pull_each_customer_once(
