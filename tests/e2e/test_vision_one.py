@@ -21,7 +21,17 @@ from store.regions import DataCenter
 from store.secrets import NO_KEY, new_key
 from tests.e2e.test_actions import button, card_of, last_response
 from tests.factories import add, customer
-from tests.harness import ADMIN, OPS, SECRET, BotHarness, buttons, message_text, opened_view, submit
+from tests.harness import (
+    ADMIN,
+    OPS,
+    SECRET,
+    VIEWER,
+    BotHarness,
+    buttons,
+    message_text,
+    opened_view,
+    submit,
+)
 from tests.slack_standin import SlackStandIn
 from tests.visionone_standin import Answer, VisionOneStandIn, posture
 
@@ -245,3 +255,38 @@ async def test_two_running_bots_on_one_database_sync_once(
     assert api.count(TOKEN) == 1
     async with team.db.session() as s:
         assert (await s.get(Customer, cid)).cri == 77  # type: ignore[union-attr]
+
+
+async def test_the_home_tab_shows_refused_tokens_until_replaced(
+    team: BotHarness, api: VisionOneStandIn
+) -> None:
+    from tests.e2e.test_home import open_home
+
+    [cid] = await add(team.db, customer("Acme", cri=47))
+    await add(team.db, customer("Calm Co", cri=10))
+    api.script(TOKEN, Answer.error(403, "AccessDenied"))
+    view = await open_connect(team, "acme")
+    await submit(team, view, {"data_center": "eu", "api_token": TOKEN}, user=OPS)
+    await team.deps.drain()
+
+    home = message_text(await open_home(team, OPS))
+    assert "⚠️ Vision One needs a new API token (1)" in home
+    assert "*Acme* — token refused at the sync" in home and "Calm Co* — token" not in home
+    assert "`/customers connect &lt;company&gt;`" in home
+    viewer = message_text(await open_home(team, VIEWER))
+    assert "needs a new API token (1)" in viewer and "An operator replaces the token" in viewer
+    async with team.db.session() as s:
+        conn = await s.get(VisionOneConnection, cid)
+        assert conn is not None and conn.state is ConnectionState.NEEDS_TOKEN
+
+    new = TOKEN + "-new"
+    api.script(new, Answer.ok(posture(52)))
+    view = await open_connect(team, "acme", "Replace API token")
+    await submit(team, view, {"data_center": "eu", "api_token": new}, user=OPS)
+    await team.deps.drain()
+    home = message_text(await open_home(team, OPS))
+    assert "API token" not in home and "52 🟠 Medium" in home  # now among the riskiest
+    async with team.db.session() as s:
+        conn = await s.get(VisionOneConnection, cid)
+        assert conn is not None and conn.state is ConnectionState.OK
+    assert TOKEN not in json.dumps([c.payload for c in team.slack.calls])
