@@ -24,7 +24,7 @@ from store import audit
 from store.customers import find_customer
 from store.db import Database
 from store.enums import ConnectionState, SnapshotSource, Status
-from store.errors import OverviewError
+from store.errors import InvalidInput, OverviewError
 from store.leases import holder_of, lease
 from store.models import Customer, RiskSnapshot, VisionOneConnection, utcnow
 from store.regions import DataCenter
@@ -140,7 +140,16 @@ class Syncer:
                 q = q.where(Customer.id == found.id)
             if customer_ids is not None:
                 q = q.where(Customer.id.in_(list(customer_ids)))
-            return [Target(*row) for row in (await s.execute(q)).all()]
+            targets = [Target(*row) for row in (await s.execute(q)).all()]
+            if company is not None and not targets:
+                # Named on purpose: "nothing to sync" would hide that it is not connected.
+                if found.status is Status.DISCONNECTED:
+                    raise InvalidInput(f"{found.company} is disconnected: it is not synced.")
+                raise InvalidInput(
+                    f"{found.company} is not connected to Vision One: connect it first "
+                    "(/customers connect, with its region and an API token)."
+                )
+            return targets
 
     async def run(
         self,

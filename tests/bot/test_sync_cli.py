@@ -87,6 +87,11 @@ async def test_sync_tries_everyone_reports_and_exits_non_zero_on_failure(
     code, _, err = await cli("sync", "--company", "nobody", env=env, cwd=tmp_path)
     assert code == 2 and "No customer matches 'nobody'" in err and "Traceback" not in err
 
+    await add(db, customer("Unlinked Co", cri=9))
+    code, out, err = await cli("sync", "--company", "unlinked", env=env, cwd=tmp_path)
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert "Unlinked Co is not connected to Vision One: connect it first" in err
+
 
 async def test_sync_needs_a_valid_secret_key(db_url: str, tmp_path: Path) -> None:
     code, _, err = await cli("sync", env={"DATABASE_URL": db_url}, cwd=tmp_path)

@@ -290,3 +290,20 @@ async def test_the_home_tab_shows_refused_tokens_until_replaced(
         conn = await s.get(VisionOneConnection, cid)
         assert conn is not None and conn.state is ConnectionState.OK
     assert TOKEN not in json.dumps([c.payload for c in team.slack.calls])
+
+
+async def test_a_connect_form_submitted_by_a_viewer_stores_nothing(
+    team: BotHarness, api: VisionOneStandIn
+) -> None:
+    [cid] = await add(team.db, customer("Acme", status=Status.NOT_PROVISIONED))
+    api.script(TOKEN, Answer.ok(posture(80)))
+    view = await open_connect(team, "acme")  # opened by an operator...
+    reply = await submit(team, view, {"data_center": "eu", "api_token": TOKEN}, user=VIEWER)
+    assert reply.status == 200  # ...submitted (replayed, forged) by a viewer
+    await team.deps.drain()
+    said = reply.text + json.dumps([c.payload for c in team.slack.calls])
+    assert "needs the *operator* role" in said and TOKEN not in said
+    assert api.requests == []
+    async with team.db.session() as s:
+        assert await s.get(VisionOneConnection, cid) is None
+        assert (await s.get(Customer, cid)).status is Status.NOT_PROVISIONED  # type: ignore[union-attr]
