@@ -307,3 +307,24 @@ async def test_a_connect_form_submitted_by_a_viewer_stores_nothing(
     async with team.db.session() as s:
         assert await s.get(VisionOneConnection, cid) is None
         assert (await s.get(Customer, cid)).status is Status.NOT_PROVISIONED  # type: ignore[union-attr]
+
+
+async def test_a_token_pasted_in_a_command_is_never_echoed(
+    team: BotHarness, api: VisionOneStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    [cid] = await add(team.db, customer("Acme", status=Status.NOT_PROVISIONED))
+    for typed in (f"connect acme {TOKEN}", f"connect acme {TOKEN} public", f"show {TOKEN}"):
+        reply = await team.command(typed, user=OPS)
+        assert reply.json["response_type"] == "ephemeral"
+        assert "looks like an API token, so I did nothing with it" in reply.all_text
+        assert TOKEN not in reply.text
+    assert team.slack.of("views.open") == [] and api.requests == []
+    assert TOKEN not in json.dumps([c.payload for c in team.slack.calls])
+    assert TOKEN not in caplog.text
+    async with team.db.session() as s:
+        assert await s.get(VisionOneConnection, cid) is None
+    # A long company name is not mistaken for one.
+    await add(team.db, customer("Internationalisation Consolidated Holdings"))
+    shown = await team.command("show Internationalisation Consolidated", user=OPS)
+    assert "Internationalisation Consolidated Holdings" in shown.all_text

@@ -318,3 +318,13 @@ async def test_one_customer_syncs_while_everyone_is_being_synced(
         with pytest.raises(SyncSkipped):
             await syncer(db, api).run()
         assert (await syncer(db, api).run(customer_ids=[cid])).ok == 1  # a connect's
+
+
+def test_a_pasted_token_is_told_from_a_company_name() -> None:
+    from store.secrets import holds_token
+
+    assert holds_token(f"connect acme {tok('Acme')}")
+    assert holds_token("show " + "Zx9" * 20)  # not a JWT, but 60 token characters
+    for text in ("connect Internationalisation Consolidated Holdings", "show a-b.c", "", None):
+        assert not holds_token(text)
+    assert not holds_token("show " + "x" * 60)  # no digit: a (very) long word
