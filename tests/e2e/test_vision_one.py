@@ -15,7 +15,7 @@ from sqlalchemy import select, text
 
 from bot.settings import Settings, load_settings
 from store.actor import Actor
-from store.enums import ConnectionState, Level, Role, Status
+from store.enums import ConnectionState, Level, Origin, Role, Status
 from store.models import AuditEntry, Customer, RiskSnapshot, VisionOneConnection
 from store.regions import DataCenter
 from store.secrets import NO_KEY, new_key
@@ -328,3 +328,32 @@ async def test_a_token_pasted_in_a_command_is_never_echoed(
     await add(team.db, customer("Internationalisation Consolidated Holdings"))
     shown = await team.command("show Internationalisation Consolidated", user=OPS)
     assert "Internationalisation Consolidated Holdings" in shown.all_text
+
+
+async def test_disconnecting_a_customer_deletes_its_api_token(
+    team: BotHarness, api: VisionOneStandIn
+) -> None:
+    from tests.e2e.test_actions import request_disconnect
+    from tests.harness import APPROVER
+
+    [cid] = await add(team.db, customer("Manual Co", origin=Origin.MANUAL, cri=30))
+    api.script(TOKEN, Answer.error(401, "InvalidCredentials"))
+    view = await open_connect(team, "manual")
+    await submit(team, view, {"data_center": "eu", "api_token": TOKEN}, user=OPS)
+    await team.deps.drain()
+    request, _ = await request_disconnect(team, "manual")
+    approve = next(b for b in buttons(request) if b["text"]["text"] == "Approve")
+    await team.click(approve["action_id"], approve["value"], user=APPROVER)
+    await team.slack.wait_for("chat.update")
+    async with team.db.session() as s:
+        assert await s.get(VisionOneConnection, cid) is None
+        c = await s.get(Customer, cid)
+        assert c is not None and c.status is Status.DISCONNECTED
+        [entry] = (
+            await s.scalars(select(AuditEntry).where(AuditEntry.action == "disconnect"))
+        ).all()
+        assert "its Vision One API token deleted" in (entry.detail or "")
+    assert TOKEN not in repr(entry.__dict__)
+    digest = (await team.command("digest preview")).all_text
+    assert "needs a new API token" not in digest  # nothing left to replace
+    assert team.deps.syncer is not None and (await team.deps.syncer.run()).total == 0

@@ -325,6 +325,6 @@ def test_a_pasted_token_is_told_from_a_company_name() -> None:
 
     assert holds_token(f"connect acme {tok('Acme')}")
     assert holds_token("show " + "Zx9" * 20)  # not a JWT, but 60 token characters
-    for text in ("connect Internationalisation Consolidated Holdings", "show a-b.c", "", None):
-        assert not holds_token(text)
+    for typed in ("connect Internationalisation Consolidated Holdings", "show a-b.c", "", None):
+        assert not holds_token(typed)
     assert not holds_token("show " + "x" * 60)  # no digit: a (very) long word
