@@ -357,3 +357,42 @@ async def test_disconnecting_a_customer_deletes_its_api_token(
     digest = (await team.command("digest preview")).all_text
     assert "needs a new API token" not in digest  # nothing left to replace
     assert team.deps.syncer is not None and (await team.deps.syncer.run()).total == 0
+
+
+async def test_faults_on_the_first_sync_are_waited_out_or_told(
+    team: BotHarness, api: VisionOneStandIn
+) -> None:
+    [a, b] = await add(team.db, customer("Alpha", cri=21), customer("Beta", cri=35))
+    assert team.deps.syncer is not None
+    team.deps.syncer.retrying.backoff = 0.01
+    team.deps.syncer.retrying.timeout = 0.3
+    # Alpha: rate limited (Retry-After honoured), a server fault, then its figures.
+    api.script(
+        TOKEN,
+        Answer.error(429, "TooManyRequests", {"Retry-After": "0"}),
+        Answer.error(503, "ServiceUnavailable"),
+        Answer.ok(posture(81)),
+    )
+    view = await open_connect(team, "alpha")
+    await submit(team, view, {"data_center": "eu", "api_token": TOKEN}, user=OPS)
+    await team.deps.drain()
+    seen = message_text(await last_response(team, 1))
+    assert "latest figures are in" in seen and "81 🔴 High" in seen
+    assert api.count(TOKEN) == 3
+
+    # Beta: Vision One does not answer in time; each try is cut off, then it is told.
+    slow = TOKEN + "-slow"
+    api.script(slow, Answer.ok(posture(90), delay=1.0))
+    view = await open_connect(team, "beta")
+    await submit(team, view, {"data_center": "us", "api_token": slow}, user=OPS)
+    await team.deps.drain()
+    seen = message_text(await last_response(team, 2))
+    assert "the first sync failed: no answer within 0.3 s, 5 tries" in seen
+    assert "35 🟠 Medium" in seen  # the figures it had stay
+    assert "⚠️ Last Vision One sync failed just now: no answer within 0.3 s" in seen
+    assert api.count(slow) == 5
+    async with team.db.session() as s:
+        states = {cid: (await s.get(VisionOneConnection, cid)).state for cid in (a, b)}  # type: ignore[union-attr]
+        beta = await s.get(Customer, b)
+    assert states == {a: ConnectionState.OK, b: ConnectionState.FAILING}
+    assert beta is not None and beta.cri == 35
