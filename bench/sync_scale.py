@@ -34,7 +34,7 @@ from store.models import Customer, RiskSnapshot, VisionOneConnection, utcnow
 from store.names import company_key
 from store.regions import DataCenter
 from store.secrets import TokenVault, new_key
-from store.sync import Syncer
+from store.sync import DEFAULT_REQUESTS_PER_MINUTE, Syncer
 from store.visionone import Retrying
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -214,7 +214,12 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--customers", type=int, default=1000)
     p.add_argument("--concurrency", type=int, default=16)
-    p.add_argument("--per-minute", type=int, default=0, help="overall request cap (0: none)")
+    p.add_argument(
+        "--per-minute",
+        type=int,
+        default=DEFAULT_REQUESTS_PER_MINUTE,
+        help="overall request cap, as SYNC_REQUESTS_PER_MINUTE (0: none)",
+    )
     p.add_argument("--latency", type=float, default=0.05, help="stand-in answer delay, s")
     p.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     p.add_argument("--check", action="store_true", help="exit 1 when the bar is missed")

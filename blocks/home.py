@@ -21,6 +21,7 @@ from store.actor import Actor
 from store.enums import ApprovalStatus, Role
 from store.home import (
     MAX_DIGESTS,
+    MAX_NEEDS_TOKEN,
     MAX_PENDING,
     MAX_TRIALS,
     RISKIEST,
@@ -103,6 +104,28 @@ def _pending(actor: Actor, data: HomeData) -> list[Block]:
     return blocks + _more(len(shown), total, "the oldest are shown first.")
 
 
+def _needs_token(actor: Actor, data: HomeData) -> list[Block]:
+    """Refused Vision One tokens: shown only when there are some (most days, none)."""
+    total = max(data.needs_token_total, len(data.needs_token))
+    if not data.needs_token:
+        return []
+    blocks: list[Block] = [_header(f"⚠️ Vision One needs a new API token ({total:,})")]
+    shown = data.needs_token[:MAX_NEEDS_TOKEN]
+    blocks += _chunks(
+        [f"• *{_name(r.company)}* — token refused at the sync {when(r.since)}" for r in shown]
+    )
+    hint = (
+        "Create a new API key in the customer's console, then `/customers connect &lt;company&gt;` "
+        "(or *Replace API token* on its card). Their last known figures are kept until then."
+        if actor.can(Role.OPERATOR)
+        else "An operator replaces the token; their last known figures are kept until then."
+    )
+    blocks.append(context(hint))
+    if total > len(shown):
+        blocks.append(context(f"…and {total - len(shown):,} more, after these by name."))
+    return blocks
+
+
 def _trials(data: HomeData) -> list[Block]:
     today = data.now.date()
     trials = data.trials
@@ -160,8 +183,16 @@ def home_view(actor: Actor, data: HomeData, *, note: str | None = None) -> View:
     ]
     if note:
         blocks.append(section(note))
-    for part in (_pending(actor, data), _trials(data), _riskiest(data), _digests(actor, data)):
-        blocks += [DividerBlock(), *part]
+    parts = (
+        _pending(actor, data),
+        _needs_token(actor, data),
+        _trials(data),
+        _riskiest(data),
+        _digests(actor, data),
+    )
+    for part in parts:
+        if part:
+            blocks += [DividerBlock(), *part]
     blocks.append(context(f"Updated {when(data.now)} · `/customers help` lists what you can run"))
     return View(type="home", callback_id=CALLBACK_ID, blocks=blocks)
 

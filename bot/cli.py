@@ -113,7 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="pull risk figures from Vision One now (every connected customer, or one)",
         description="Pull each connected customer's Cyber Risk Index, exposure, security "
         "configuration, attack level and top risk events from its Vision One console. Tries "
-        "every customer; exits 1 if any failed, 2 if it cannot start.",
+        "every customer; exits 1 if any failed, 2 if it cannot start (or another sync of "
+        "every customer is running, in the bot or elsewhere).",
     )
     syn.add_argument("--company", metavar="NAME", help="only this customer (name or unique part)")
     sub.add_parser("secret-key", help="print a new random BOT_SECRET_KEY (for sealing API tokens)")

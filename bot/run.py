@@ -26,7 +26,7 @@ from store.db import Database
 from store.digests import Digests
 from store.migrate import upgrade
 from store.stale import settle_stale
-from store.sync import Syncer
+from store.sync import Syncer, SyncSkipped
 
 log = logging.getLogger("overview")
 APPROVAL_SWEEP_SECONDS = 60
@@ -94,8 +94,14 @@ def make_syncer(db: Database, settings: Settings) -> Syncer | None:
     )
 
 
-async def _sync(syncer: Syncer) -> None:
-    report = await syncer.run()
+async def _sync(syncer: Syncer, period: dt.timedelta) -> None:
+    try:
+        # Another process (or `overview-bot sync`) that synced within most of the period
+        # did this round's work: the index only refreshes every 4 hours.
+        report = await syncer.run(gap=period * 0.9)
+    except SyncSkipped as e:
+        log.info("vision one sync skipped: %s", e.message)
+        return
     if report.total:
         log.info("vision one sync: %s", report.line())
 
@@ -120,7 +126,8 @@ def start_jobs(deps: Deps, app: AsyncApp, settings: Settings) -> Scheduler:
         jobs.start(minutes * 60, "LMP customer sync", lambda: sync_job(deps.db, client, tell))
     syncer = deps.syncer
     if syncer is not None and settings.sync_interval_minutes > 0:
-        jobs.start(settings.sync_interval_minutes * 60, "vision one sync", lambda: _sync(syncer))
+        period = dt.timedelta(minutes=settings.sync_interval_minutes)
+        jobs.start(period.total_seconds(), "vision one sync", lambda: _sync(syncer, period))
     elif syncer is None:
         log.info("Vision One sync is off: BOT_SECRET_KEY is not set")
     return jobs

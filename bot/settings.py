@@ -16,6 +16,7 @@ from store.enums import PartnerType, Role
 from store.errors import InvalidInput
 from store.lmp import DEFAULT_URL as LMP_URL
 from store.secrets import TokenVault, check_key
+from store.sync import DEFAULT_REQUESTS_PER_MINUTE
 
 SLACK_API = "https://slack.com/api/"
 
@@ -108,7 +109,7 @@ class Settings(BaseSettings):
     vision_one_base_url: str | None = None
     sync_interval_minutes: int = Field(default=240, ge=0, le=10080)
     sync_concurrency: int = Field(default=16, ge=1, le=200)
-    sync_requests_per_minute: int = Field(default=0, ge=0, le=1_000_000)
+    sync_requests_per_minute: int = Field(default=DEFAULT_REQUESTS_PER_MINUTE, ge=0, le=1_000_000)
 
     @field_validator("bot_secret_key", mode="before")
     @classmethod

@@ -19,8 +19,14 @@ from handlers.deps import deps_of
 from handlers.digest import digest_command
 from handlers.errors import error_message
 from handlers.request import CommandRequest
+from store.secrets import holds_token
 
 COMMAND = "/customers"
+PASTED_TOKEN = (
+    "⚠️ That command holds what looks like an API token, so I did nothing with it and will not "
+    "repeat it. Tokens go only in the connect form, where they are sealed at once: run "
+    "`/customers connect &lt;company&gt;` and paste it there."
+)
 Route = Callable[[CommandRequest], Awaitable[Message | None]]  # None: nothing to say
 
 
@@ -73,6 +79,10 @@ async def on_customers(
     ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext, respond: AsyncRespond
 ) -> None:
     deps = deps_of(context)
+    if holds_token(body.get("text")):
+        # Never echoed ("No customer matches …"), never posted, even with `public`.
+        await ack(response_type="ephemeral", **notice(PASTED_TOKEN).payload())
+        return
     req = CommandRequest.parse(deps, context, body)
     work = asyncio.ensure_future(route(req))
     try:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -632,13 +632,20 @@ class Operations:
                 if reason:
                     raise InvalidInput(f"Nothing was done: {reason}")
                 await self._platform(self.platform.disconnect(c))
+                detail = f"requested by {a.requested_by_name}; {self._by('disconnect')}"
+                # A customer who has gone has no use for its API token: not kept at rest.
+                dropped = await s.execute(
+                    delete(VisionOneConnection).where(VisionOneConnection.customer_id == c.id)
+                )
+                if dropped.rowcount:  # type: ignore[attr-defined]
+                    detail += "; its Vision One API token deleted"
                 await self._apply(
                     s,
                     actor,
                     Action.DISCONNECT,
                     c,
                     approval_id=a.id,
-                    detail=f"requested by {a.requested_by_name}; {self._by('disconnect')}",
+                    detail=detail,
                     status=Status.DISCONNECTED,
                 )
             return Decision(a, c)

@@ -14,9 +14,9 @@ from store.access import AccessPolicy, Actor, Who, resolve_actor
 from store.customers import CustomerRow, conditions, riskiest
 from store.db import Database
 from store.digest_data import Dated, Listing
-from store.enums import ApprovalStatus, Status
+from store.enums import ApprovalStatus, ConnectionState, Status
 from store.filters import CustomerFilter
-from store.models import Approval, Customer, DigestSubscription
+from store.models import Approval, Customer, DigestSubscription, VisionOneConnection
 
 TRIAL_DAYS = 14  # trials shown when they end within this many days
 RISKIEST = 5
@@ -25,6 +25,7 @@ RISKIEST = 5
 MAX_PENDING = 10
 MAX_TRIALS = 15
 MAX_DIGESTS = 15
+MAX_NEEDS_TOKEN = 15
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,14 @@ class PendingRequest:
 
 
 @dataclass(frozen=True)
+class RefusedToken:
+    """A Vision One connection whose API token was refused: someone must enter a new one."""
+
+    company: str
+    since: dt.datetime | None  # the sync that was refused
+
+
+@dataclass(frozen=True)
 class HomeData:
     """What the tab shows, read in one go by read_home."""
 
@@ -48,6 +57,8 @@ class HomeData:
     riskiest: Sequence[CustomerRow] = ()
     digests: Sequence[DigestSubscription] = ()
     digests_total: int = 0
+    needs_token: Sequence[RefusedToken] = ()
+    needs_token_total: int = 0
 
 
 TRIALS_ENDING = CustomerFilter(statuses=frozenset({Status.TRIAL}), expiring_days=TRIAL_DAYS)
@@ -106,6 +117,23 @@ async def _digests(s: AsyncSession, user_id: str) -> tuple[list[DigestSubscripti
     return subs, await _count_if_full(s, len(subs), MAX_DIGESTS, count)
 
 
+async def _needs_token(s: AsyncSession) -> tuple[list[RefusedToken], int]:
+    # A disconnected customer is not synced any more: nothing to replace.
+    where = (
+        VisionOneConnection.state == ConnectionState.NEEDS_TOKEN,
+        Customer.status != Status.DISCONNECTED,
+    )
+    joined = select(Customer.company, VisionOneConnection.last_attempt_at).join(
+        VisionOneConnection, VisionOneConnection.customer_id == Customer.id
+    )
+    rows = (
+        await s.execute(joined.where(*where).order_by(Customer.company_key).limit(MAX_NEEDS_TOKEN))
+    ).all()
+    items = [RefusedToken(company, at) for company, at in rows]
+    count = select(func.count()).select_from(joined.where(*where).subquery())
+    return items, await _count_if_full(s, len(items), MAX_NEEDS_TOKEN, count)
+
+
 async def read_home(
     db: Database, policy: AccessPolicy, who: Who, now: dt.datetime
 ) -> tuple[Actor, HomeData]:
@@ -118,6 +146,7 @@ async def read_home(
         trials = await _trials(s, now.date())
         top = await riskiest(s, top=RISKIEST)
         digests, digests_total = await _digests(s, actor.user_id)
+        needs_token, needs_token_total = await _needs_token(s)
     return actor, HomeData(
         now=now,
         pending=pending,
@@ -126,4 +155,6 @@ async def read_home(
         riskiest=top,
         digests=digests,
         digests_total=digests_total,
+        needs_token=needs_token,
+        needs_token_total=needs_token_total,
     )

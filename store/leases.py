@@ -38,16 +38,20 @@ async def claim(
     holder: str,
     ttl: dt.timedelta,
     now: Callable[[], dt.datetime] = utcnow,
+    *,
+    gap: dt.timedelta | None = None,
 ) -> bool:
-    """Take (or keep) the job's lease for `ttl`; False while someone else holds it."""
+    """Take (or keep) the job's lease for `ttl`; False while someone else holds it, or
+    (with `gap`) when it was last claimed less than `gap` ago: a periodic job run by
+    several processes then runs once per period, not once per process."""
     at = now()
+    free = or_(JobLease.lease_until < at, JobLease.holder == holder)
+    if gap is not None:
+        free = free & (JobLease.claimed_at <= at - gap)
     async with db.transaction() as s:
         taken = await s.execute(
             update(JobLease)
-            .where(
-                JobLease.name == name,
-                or_(JobLease.lease_until < at, JobLease.holder == holder),
-            )
+            .where(JobLease.name == name, free)
             .values(holder=holder, lease_until=at + ttl, claimed_at=at)
         )
         if taken.rowcount == 1:  # type: ignore[attr-defined]
@@ -77,6 +81,12 @@ async def renew(
         return done.rowcount == 1  # type: ignore[attr-defined]
 
 
+async def holder_of(db: Database, name: str) -> JobLease | None:
+    """The job's lease row (who holds or last held it, and since when), if any."""
+    async with db.session() as s:
+        return await s.get(JobLease, name)
+
+
 async def release(db: Database, name: str, holder: str) -> None:
     async with db.transaction() as s:
         await s.execute(
@@ -93,10 +103,12 @@ async def lease(
     *,
     ttl: dt.timedelta = dt.timedelta(minutes=5),
     holder: str | None = None,
+    gap: dt.timedelta | None = None,
 ) -> AsyncIterator[bool]:
-    """Hold `name` for the block (renewed every ttl/3); yields False if someone else has it."""
+    """Hold `name` for the block (renewed every ttl/3); yields False if someone else has it
+    (or, with `gap`, had it less than `gap` ago)."""
     who = holder or holder_id()
-    if not await claim(db, name, who, ttl):
+    if not await claim(db, name, who, ttl, gap=gap):
         yield False
         return
 

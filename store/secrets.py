@@ -21,6 +21,16 @@ NO_KEY = (
 )
 
 
+# A word someone pasted that is surely a token, not a company name: a JWT ("eyJ…" and a
+# dot), or 40+ token characters in one word with a digit in it.
+_PASTED = re.compile(r"^(eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_.-]+|(?=.*\d)[A-Za-z0-9\-_.~+/=]{40,})$")
+
+
+def holds_token(text: str | None) -> bool:
+    """Whether free text (a slash command, say) holds what looks like an API token."""
+    return any(_PASTED.match(word) for word in (text or "").split())
+
+
 class TokenUnreadable(Exception):
     """The sealed token does not open with this key (BOT_SECRET_KEY changed)."""
 

@@ -24,6 +24,8 @@ from store import audit
 from store.customers import find_customer
 from store.db import Database
 from store.enums import ConnectionState, SnapshotSource, Status
+from store.errors import InvalidInput, OverviewError
+from store.leases import holder_of, lease
 from store.models import Customer, RiskSnapshot, VisionOneConnection, utcnow
 from store.regions import DataCenter
 from store.secrets import TokenUnreadable, TokenVault
@@ -32,6 +34,21 @@ from store.visionone import Pacer, Posture, Retrying, TokenRejected, VisionOneCl
 log = logging.getLogger("overview.sync")
 DEFAULT_CONCURRENCY = 16
 WRITE_BATCH = 200
+# Requests started per minute in all, across every customer and region. Each customer's
+# own account gets one request a sync (a few more on faults), far inside its per-minute
+# limit; the overall cap keeps a large portfolio from arriving at a regional API host as
+# one burst: 100 a second, so 1,000 customers still take about 10 s.
+DEFAULT_REQUESTS_PER_MINUTE = 6000
+LEASE = "vision-one-sync"  # one sync of every customer at a time, across processes
+
+
+class SyncSkipped(OverviewError):
+    """A sync of every customer did not start: another one is running (`running`), or
+    (for a periodic run) one started less than its period ago."""
+
+    def __init__(self, message: str, *, running: bool) -> None:
+        super().__init__(message)
+        self.running = running
 
 
 @dataclass(frozen=True)
@@ -88,7 +105,7 @@ class Syncer:
         retrying: Retrying | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
         batch: int = WRITE_BATCH,
-        per_minute: int = 0,
+        per_minute: int = DEFAULT_REQUESTS_PER_MINUTE,
     ) -> None:
         self.db = db
         self.vault = vault
@@ -123,7 +140,16 @@ class Syncer:
                 q = q.where(Customer.id == found.id)
             if customer_ids is not None:
                 q = q.where(Customer.id.in_(list(customer_ids)))
-            return [Target(*row) for row in (await s.execute(q)).all()]
+            targets = [Target(*row) for row in (await s.execute(q)).all()]
+            if company is not None and not targets:
+                # Named on purpose: "nothing to sync" would hide that it is not connected.
+                if found.status is Status.DISCONNECTED:
+                    raise InvalidInput(f"{found.company} is disconnected: it is not synced.")
+                raise InvalidInput(
+                    f"{found.company} is not connected to Vision One: connect it first "
+                    "(/customers connect, with its region and an API token)."
+                )
+            return targets
 
     async def run(
         self,
@@ -131,8 +157,41 @@ class Syncer:
         *,
         customer_ids: Sequence[int] | None = None,
         progress: Callable[[int, int], None] | None = None,
+        gap: dt.timedelta | None = None,
     ) -> SyncReport:
-        """Sync now; raises NotFound/Ambiguous for a `company` that names no one customer."""
+        """Sync now; raises NotFound/Ambiguous for a `company` that names no one customer.
+
+        A sync of every customer holds the database lease LEASE, so bot processes sharing a
+        database and `overview-bot sync` never pull the same customers at once: it raises
+        SyncSkipped when another holds it, or (with `gap`) when one started less than `gap`
+        ago. Syncing one or a few customers (a connect, `--company`) takes no lease.
+        """
+        if company is not None or customer_ids is not None:
+            return await self._run(company, customer_ids, progress)
+        async with lease(self.db, LEASE, gap=gap) as held:
+            if held:
+                return await self._run(None, None, progress)
+        raise await self._skipped()
+
+    async def _skipped(self) -> SyncSkipped:
+        row = await holder_of(self.db, LEASE)
+        now = self.clock()
+        if row is not None and row.lease_until > now:
+            return SyncSkipped(
+                f"Another Vision One sync is running (started {row.claimed_at:%Y-%m-%d %H:%M} "
+                f"UTC by {row.holder}); its figures are stored as it goes. Try again when "
+                "it has finished.",
+                running=True,
+            )
+        since = f" at {row.claimed_at:%Y-%m-%d %H:%M} UTC" if row is not None else ""
+        return SyncSkipped(f"A Vision One sync started recently{since}.", running=False)
+
+    async def _run(
+        self,
+        company: str | None,
+        customer_ids: Sequence[int] | None,
+        progress: Callable[[int, int], None] | None,
+    ) -> SyncReport:
         started = time.monotonic()
         targets = await self.targets(company, customer_ids)
         report = SyncReport(total=len(targets))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -79,6 +80,7 @@ class Seen:
     token: str | None
     path: str
     authorization: str
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
 
 @dataclass

@@ -12,7 +12,7 @@ from blocks.limits import block_problems
 from store.access import Actor
 from store.digest_data import Dated, Listing
 from store.enums import ApprovalStatus, Level, Role
-from store.home import MAX_PENDING, HomeData, PendingRequest
+from store.home import MAX_NEEDS_TOKEN, MAX_PENDING, HomeData, PendingRequest, RefusedToken
 from store.models import DigestSubscription
 from tests.factories import customer
 from tests.harness import buttons, message_text
@@ -54,6 +54,8 @@ def full_data(n: int = 1000) -> HomeData:
             for i in range(n)
         ],
         digests_total=n,
+        needs_token=[RefusedToken(f"{NASTY}{i}", NOW) for i in range(MAX_NEEDS_TOKEN)],
+        needs_token_total=n,
     )
 
 
@@ -74,6 +76,7 @@ def test_a_thousand_pending_approvals_with_long_names_fit() -> None:
         text = message_text(view)
         assert "…and 990 more" in text
         assert "Disconnects waiting for approval (1,000)" in text
+        assert "Vision One needs a new API token (1,000)" in text and "…and 985 more" in text
         assert len(json.dumps(view)) < 150_000
     approver = render(APPROVER, full_data())
     assert len(buttons(approver)) == 2 * MAX_PENDING
@@ -112,6 +115,7 @@ def test_role_line_and_empty_sections() -> None:
     assert "No trial ends in the next 14 days" in text
     assert "No customer has a Cyber Risk Index yet" in text
     assert "You run no channel digests" in text
+    assert "API token" not in text  # no section while no token was refused
     admin = message_text(render(Actor("U0A", Role.ADMIN), HomeData(now=NOW)))
     assert "You are an *admin*" in admin and "/customers digest subscribe" in admin
 
@@ -151,3 +155,13 @@ def test_lists_show_what_matters() -> None:
 def test_decided_note() -> None:
     assert "approved" in decided_note(ApprovalStatus.APPROVED, "A&B")
     assert "A&amp;B" in decided_note(ApprovalStatus.REJECTED, "A&B")
+
+
+def test_refused_tokens_say_who_can_fix_them() -> None:
+    data = HomeData(now=NOW, needs_token=[RefusedToken("Acme & Co", NOW)], needs_token_total=1)
+    viewer = message_text(render(Actor("U0V", Role.VIEWER), data))
+    assert "⚠️ Vision One needs a new API token (1)" in viewer
+    assert "*Acme &amp; Co* — token refused at the sync <!date^" in viewer
+    assert "An operator replaces the token" in viewer and "/customers connect" not in viewer
+    operator = message_text(render(Actor("U0O", Role.OPERATOR), data))
+    assert "`/customers connect &lt;company&gt;`" in operator and "more" not in operator

@@ -100,7 +100,11 @@ def test_vision_one_settings() -> None:
 
     s = load_settings()
     assert (s.bot_secret_key, s.vault, s.vision_one_base_url) == (None, None, None)
-    assert (s.sync_interval_minutes, s.sync_concurrency, s.sync_requests_per_minute) == (240, 16, 0)
+    assert (s.sync_interval_minutes, s.sync_concurrency, s.sync_requests_per_minute) == (
+        240,
+        16,
+        6000,
+    )
     key = new_key()
     s = load_settings(bot_secret_key=key, vision_one_base_url="http://127.0.0.1:8080/")
     assert s.vault is not None and s.vision_one_base_url == "http://127.0.0.1:8080"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import sys
 from collections.abc import AsyncIterator
@@ -14,9 +15,11 @@ from store.actions import Operations
 from store.actor import Actor
 from store.db import Database
 from store.enums import Role
+from store.leases import claim, release
 from store.platform import LocalLedger
 from store.regions import DataCenter
 from store.secrets import TokenVault, new_key
+from store.sync import LEASE
 from tests.factories import add, customer
 from tests.visionone_standin import Answer, VisionOneStandIn, posture
 
@@ -84,6 +87,11 @@ async def test_sync_tries_everyone_reports_and_exits_non_zero_on_failure(
     code, _, err = await cli("sync", "--company", "nobody", env=env, cwd=tmp_path)
     assert code == 2 and "No customer matches 'nobody'" in err and "Traceback" not in err
 
+    await add(db, customer("Unlinked Co", cri=9))
+    code, out, err = await cli("sync", "--company", "unlinked", env=env, cwd=tmp_path)
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert "Unlinked Co is not connected to Vision One: connect it first" in err
+
 
 async def test_sync_needs_a_valid_secret_key(db_url: str, tmp_path: Path) -> None:
     code, _, err = await cli("sync", env={"DATABASE_URL": db_url}, cwd=tmp_path)
@@ -101,3 +109,25 @@ async def test_secret_key_and_help(tmp_path: Path) -> None:
     assert code == 0 and TokenVault(out.strip())  # a usable key
     code, out, _ = await cli("sync", "--help", env={}, cwd=tmp_path)
     assert code == 0 and "--company NAME" in out and "exits 1 if any failed" in out
+
+
+async def test_sync_waits_for_no_one_else_s_run(
+    db: Database, db_url: str, api: VisionOneStandIn, tmp_path: Path
+) -> None:
+    [cid] = await add(db, customer("Good Co", cri=5))
+    ops = Operations(db, LocalLedger(), vault=TokenVault(KEY))
+    await ops.connect(Actor("U0OPS", Role.OPERATOR), cid, 1, DataCenter.EU, GOOD)
+    api.script(GOOD, Answer.ok(posture(88)))
+    env = {"DATABASE_URL": db_url, "BOT_SECRET_KEY": KEY, "VISION_ONE_BASE_URL": api.url}
+    assert await claim(db, LEASE, "bot-host:4242:abcd", dt.timedelta(minutes=5))  # the bot's
+
+    code, out, err = await cli("sync", env=env, cwd=tmp_path)
+    assert code == 2 and out == "" and api.requests == []
+    assert "Another Vision One sync is running" in err and "bot-host:4242:abcd" in err
+    assert "Traceback" not in err
+    code, out, err = await cli("sync", "--company", "good", env=env, cwd=tmp_path)
+    assert code == 0 and "Synced 1 of 1 customers" in out, err
+
+    await release(db, LEASE, "bot-host:4242:abcd")
+    code, out, err = await cli("sync", env=env, cwd=tmp_path)
+    assert code == 0 and "Synced 1 of 1 customers" in out, err

@@ -15,13 +15,23 @@ from sqlalchemy import select, text
 
 from bot.settings import Settings, load_settings
 from store.actor import Actor
-from store.enums import ConnectionState, Level, Role, Status
+from store.enums import ConnectionState, Level, Origin, Role, Status
 from store.models import AuditEntry, Customer, RiskSnapshot, VisionOneConnection
 from store.regions import DataCenter
 from store.secrets import NO_KEY, new_key
 from tests.e2e.test_actions import button, card_of, last_response
 from tests.factories import add, customer
-from tests.harness import ADMIN, OPS, SECRET, BotHarness, buttons, message_text, opened_view, submit
+from tests.harness import (
+    ADMIN,
+    OPS,
+    SECRET,
+    VIEWER,
+    BotHarness,
+    buttons,
+    message_text,
+    opened_view,
+    submit,
+)
 from tests.slack_standin import SlackStandIn
 from tests.visionone_standin import Answer, VisionOneStandIn, posture
 
@@ -207,3 +217,182 @@ async def test_the_running_bot_syncs_on_its_own(
     assert api.count(TOKEN) == 1
     async with team.db.session() as s:
         assert (await s.get(Customer, cid)).cri == 77  # type: ignore[union-attr]
+
+
+async def test_two_running_bots_on_one_database_sync_once(
+    team: BotHarness, api: VisionOneStandIn, bot_settings: Settings
+) -> None:
+    from bot.run import make_syncer, start_jobs
+    from handlers.deps import Deps
+
+    [cid] = await add(team.db, customer("Acme", cri=12))
+    api.script(TOKEN, Answer.ok(posture(77), delay=0.2))
+    await team.deps.ops.connect(Actor(OPS, Role.OPERATOR), cid, 1, DataCenter.EU, TOKEN)
+    # A second bot process: its own syncer and jobs, the same database.
+    other = Deps(
+        db=team.db,
+        policy=team.deps.policy,
+        ops=team.deps.ops,
+        digests=team.deps.digests,
+        syncer=make_syncer(team.db, bot_settings),
+    )
+    jobs = [
+        start_jobs(team.deps, team.app, bot_settings),
+        start_jobs(other, team.app, bot_settings),
+    ]
+    try:
+        for _ in range(200):
+            if api.count(TOKEN):
+                break
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.6)
+        # A later start (a restart, a third process) within the period does not pull again.
+        jobs.append(start_jobs(other, team.app, bot_settings))
+        await asyncio.sleep(0.3)
+    finally:
+        for j in jobs:
+            await j.stop()
+    assert api.count(TOKEN) == 1
+    async with team.db.session() as s:
+        assert (await s.get(Customer, cid)).cri == 77  # type: ignore[union-attr]
+
+
+async def test_the_home_tab_shows_refused_tokens_until_replaced(
+    team: BotHarness, api: VisionOneStandIn
+) -> None:
+    from tests.e2e.test_home import open_home
+
+    [cid] = await add(team.db, customer("Acme", cri=47))
+    await add(team.db, customer("Calm Co", cri=10))
+    api.script(TOKEN, Answer.error(403, "AccessDenied"))
+    view = await open_connect(team, "acme")
+    await submit(team, view, {"data_center": "eu", "api_token": TOKEN}, user=OPS)
+    await team.deps.drain()
+
+    home = message_text(await open_home(team, OPS))
+    assert "⚠️ Vision One needs a new API token (1)" in home
+    assert "*Acme* — token refused at the sync" in home and "Calm Co* — token" not in home
+    assert "`/customers connect &lt;company&gt;`" in home
+    viewer = message_text(await open_home(team, VIEWER))
+    assert "needs a new API token (1)" in viewer and "An operator replaces the token" in viewer
+    async with team.db.session() as s:
+        conn = await s.get(VisionOneConnection, cid)
+        assert conn is not None and conn.state is ConnectionState.NEEDS_TOKEN
+
+    new = TOKEN + "-new"
+    api.script(new, Answer.ok(posture(52)))
+    view = await open_connect(team, "acme", "Replace API token")
+    await submit(team, view, {"data_center": "eu", "api_token": new}, user=OPS)
+    await team.deps.drain()
+    home = message_text(await open_home(team, OPS))
+    assert "API token" not in home and "52 🟠 Medium" in home  # now among the riskiest
+    async with team.db.session() as s:
+        conn = await s.get(VisionOneConnection, cid)
+        assert conn is not None and conn.state is ConnectionState.OK
+    assert TOKEN not in json.dumps([c.payload for c in team.slack.calls])
+
+
+async def test_a_connect_form_submitted_by_a_viewer_stores_nothing(
+    team: BotHarness, api: VisionOneStandIn
+) -> None:
+    [cid] = await add(team.db, customer("Acme", status=Status.NOT_PROVISIONED))
+    api.script(TOKEN, Answer.ok(posture(80)))
+    view = await open_connect(team, "acme")  # opened by an operator...
+    reply = await submit(team, view, {"data_center": "eu", "api_token": TOKEN}, user=VIEWER)
+    assert reply.status == 200  # ...submitted (replayed, forged) by a viewer
+    await team.deps.drain()
+    said = reply.text + json.dumps([c.payload for c in team.slack.calls])
+    assert "needs the *operator* role" in said and TOKEN not in said
+    assert api.requests == []
+    async with team.db.session() as s:
+        assert await s.get(VisionOneConnection, cid) is None
+        assert (await s.get(Customer, cid)).status is Status.NOT_PROVISIONED  # type: ignore[union-attr]
+
+
+async def test_a_token_pasted_in_a_command_is_never_echoed(
+    team: BotHarness, api: VisionOneStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    [cid] = await add(team.db, customer("Acme", status=Status.NOT_PROVISIONED))
+    for typed in (f"connect acme {TOKEN}", f"connect acme {TOKEN} public", f"show {TOKEN}"):
+        reply = await team.command(typed, user=OPS)
+        assert reply.json["response_type"] == "ephemeral"
+        assert "looks like an API token, so I did nothing with it" in reply.all_text
+        assert TOKEN not in reply.text
+    assert team.slack.of("views.open") == [] and api.requests == []
+    assert TOKEN not in json.dumps([c.payload for c in team.slack.calls])
+    assert TOKEN not in caplog.text
+    async with team.db.session() as s:
+        assert await s.get(VisionOneConnection, cid) is None
+    # A long company name is not mistaken for one.
+    await add(team.db, customer("Internationalisation Consolidated Holdings"))
+    shown = await team.command("show Internationalisation Consolidated", user=OPS)
+    assert "Internationalisation Consolidated Holdings" in shown.all_text
+
+
+async def test_disconnecting_a_customer_deletes_its_api_token(
+    team: BotHarness, api: VisionOneStandIn
+) -> None:
+    from tests.e2e.test_actions import request_disconnect
+    from tests.harness import APPROVER
+
+    [cid] = await add(team.db, customer("Manual Co", origin=Origin.MANUAL, cri=30))
+    api.script(TOKEN, Answer.error(401, "InvalidCredentials"))
+    view = await open_connect(team, "manual")
+    await submit(team, view, {"data_center": "eu", "api_token": TOKEN}, user=OPS)
+    await team.deps.drain()
+    request, _ = await request_disconnect(team, "manual")
+    approve = next(b for b in buttons(request) if b["text"]["text"] == "Approve")
+    await team.click(approve["action_id"], approve["value"], user=APPROVER)
+    await team.slack.wait_for("chat.update")
+    async with team.db.session() as s:
+        assert await s.get(VisionOneConnection, cid) is None
+        c = await s.get(Customer, cid)
+        assert c is not None and c.status is Status.DISCONNECTED
+        [entry] = (
+            await s.scalars(select(AuditEntry).where(AuditEntry.action == "disconnect"))
+        ).all()
+        assert "its Vision One API token deleted" in (entry.detail or "")
+    assert TOKEN not in repr(entry.__dict__)
+    digest = (await team.command("digest preview")).all_text
+    assert "needs a new API token" not in digest  # nothing left to replace
+    assert team.deps.syncer is not None and (await team.deps.syncer.run()).total == 0
+
+
+async def test_faults_on_the_first_sync_are_waited_out_or_told(
+    team: BotHarness, api: VisionOneStandIn
+) -> None:
+    [a, b] = await add(team.db, customer("Alpha", cri=21), customer("Beta", cri=35))
+    assert team.deps.syncer is not None
+    team.deps.syncer.retrying.backoff = 0.01
+    team.deps.syncer.retrying.timeout = 0.3
+    # Alpha: rate limited (Retry-After honoured), a server fault, then its figures.
+    api.script(
+        TOKEN,
+        Answer.error(429, "TooManyRequests", {"Retry-After": "0"}),
+        Answer.error(503, "ServiceUnavailable"),
+        Answer.ok(posture(81)),
+    )
+    view = await open_connect(team, "alpha")
+    await submit(team, view, {"data_center": "eu", "api_token": TOKEN}, user=OPS)
+    await team.deps.drain()
+    seen = message_text(await last_response(team, 1))
+    assert "latest figures are in" in seen and "81 🔴 High" in seen
+    assert api.count(TOKEN) == 3
+
+    # Beta: Vision One does not answer in time; each try is cut off, then it is told.
+    slow = TOKEN + "-slow"
+    api.script(slow, Answer.ok(posture(90), delay=1.0))
+    view = await open_connect(team, "beta")
+    await submit(team, view, {"data_center": "us", "api_token": slow}, user=OPS)
+    await team.deps.drain()
+    seen = message_text(await last_response(team, 2))
+    assert "the first sync failed: no answer within 0.3 s, 5 tries" in seen
+    assert "35 🟠 Medium" in seen  # the figures it had stay
+    assert "⚠️ Last Vision One sync failed just now: no answer within 0.3 s" in seen
+    assert api.count(slow) == 5
+    async with team.db.session() as s:
+        states = {cid: (await s.get(VisionOneConnection, cid)).state for cid in (a, b)}  # type: ignore[union-attr]
+        beta = await s.get(Customer, b)
+    assert states == {a: ConnectionState.OK, b: ConnectionState.FAILING}
+    assert beta is not None and beta.cri == 35

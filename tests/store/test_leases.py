@@ -45,3 +45,15 @@ async def test_lease_block_holds_renews_and_gives_up(db: Database) -> None:
             assert not other
     async with lease(db, "job", ttl=ttl, holder="b") as held:
         assert held  # released at the end of a's block
+
+
+async def test_a_gap_keeps_a_periodic_job_to_once_per_period(db: Database) -> None:
+    gap = dt.timedelta(minutes=60)
+    assert await claim(db, "sync", "a", TTL, lambda: at(0), gap=gap)  # never run: runs
+    await release(db, "sync", "a")
+    assert not await claim(db, "sync", "b", TTL, lambda: at(30), gap=gap)  # ran 30 min ago
+    assert await claim(db, "sync", "b", TTL, lambda: at(30))  # asked for now: runs
+    await release(db, "sync", "b")
+    assert not await claim(db, "sync", "c", TTL, lambda: at(89), gap=gap)
+    assert await claim(db, "sync", "c", TTL, lambda: at(90), gap=gap)
+    assert not await claim(db, "sync", "d", TTL, lambda: at(92), gap=gap - gap)  # c holds it

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
 
@@ -13,12 +14,13 @@ from store.actor import Actor
 from store.db import Database
 from store.enums import Action, ConnectionState, Level, Role, SnapshotSource, Status
 from store.errors import AccessDenied, InvalidInput
+from store.leases import lease
 from store.live import live_risk
 from store.models import AuditEntry, Customer, RiskSnapshot, VisionOneConnection
 from store.platform import LocalLedger
 from store.regions import DataCenter
 from store.secrets import NO_KEY, TokenVault, new_key
-from store.sync import Syncer
+from store.sync import DEFAULT_REQUESTS_PER_MINUTE, LEASE, Syncer, SyncReport, SyncSkipped
 from store.visionone import Retrying
 from tests.factories import add, customer
 from tests.visionone_standin import Answer, VisionOneStandIn, posture
@@ -248,3 +250,81 @@ async def test_an_overall_cap_per_minute_is_kept(db: Database, api: VisionOneSta
     started = time.monotonic()
     report = await syncer(db, api, per_minute=1200).run()  # one every 0.05 s
     assert report.ok == 6 and time.monotonic() - started >= 0.25
+    assert api.requests[-1].at - api.requests[0].at >= 0.2  # 5 gaps of 0.05 s, give or take
+
+
+async def test_the_default_configuration_caps_requests_per_minute(
+    db: Database, api: VisionOneStandIn, db_url: str
+) -> None:
+    from bot.run import make_syncer
+    from bot.settings import load_settings
+
+    for i in range(12):
+        await connected(db, f"Co {i}")
+    api.default = lambda token: Answer.ok()
+    settings = load_settings(
+        bot_secret_key=KEY, vision_one_base_url=api.url, database_url=db_url, _env_file=None
+    )
+    pulled = make_syncer(db, settings)
+    assert pulled is not None and pulled.per_minute == 6000 == DEFAULT_REQUESTS_PER_MINUTE
+    assert (await pulled.run()).ok == 12
+    # One started every 10 ms at most, though the pool of 16 would take all 12 at once.
+    assert api.requests[-1].at - api.requests[0].at >= 0.08  # 11 gaps of 10 ms, give or take
+
+
+async def test_two_concurrent_syncs_of_everyone_pull_each_customer_once(
+    db: Database, api: VisionOneStandIn
+) -> None:
+    names = [f"Co {i}" for i in range(6)]
+    for name in names:
+        await connected(db, name)
+        api.script(tok(name), Answer.ok(posture(40), delay=0.2))
+    # Two processes sharing the database: each its own Syncer.
+    results = await asyncio.gather(
+        syncer(db, api).run(), syncer(db, api).run(), return_exceptions=True
+    )
+    [report] = [r for r in results if isinstance(r, SyncReport)]
+    [skipped] = [r for r in results if isinstance(r, SyncSkipped)]
+    assert report.ok == 6 and skipped.running
+    assert "Another Vision One sync is running" in skipped.message
+    assert len(api.requests) == 6  # not 12
+    # The lease is given up at the end: the next run goes ahead.
+    assert (await syncer(db, api).run()).ok == 6
+    assert len(api.requests) == 12
+
+
+async def test_a_periodic_sync_soon_after_another_is_skipped(
+    db: Database, api: VisionOneStandIn
+) -> None:
+    await connected(db, "Acme")
+    api.script(tok("Acme"), Answer.ok(posture(40)))
+    assert (await syncer(db, api).run()).ok == 1
+    hour = dt.timedelta(hours=1)
+    with pytest.raises(SyncSkipped) as e:
+        await syncer(db, api).run(gap=hour)  # another process's tick, minutes later
+    assert not e.value.running and len(api.requests) == 1
+    assert (await syncer(db, api).run(gap=dt.timedelta(0))).ok == 1
+    assert (await syncer(db, api).run(company="acme")).ok == 1  # one customer: no lease
+    assert len(api.requests) == 3
+
+
+async def test_one_customer_syncs_while_everyone_is_being_synced(
+    db: Database, api: VisionOneStandIn
+) -> None:
+    cid = await connected(db, "Acme")
+    api.script(tok("Acme"), Answer.ok(posture(40)))
+    async with lease(db, LEASE) as held:  # a full sync elsewhere
+        assert held
+        with pytest.raises(SyncSkipped):
+            await syncer(db, api).run()
+        assert (await syncer(db, api).run(customer_ids=[cid])).ok == 1  # a connect's
+
+
+def test_a_pasted_token_is_told_from_a_company_name() -> None:
+    from store.secrets import holds_token
+
+    assert holds_token(f"connect acme {tok('Acme')}")
+    assert holds_token("show " + "Zx9" * 20)  # not a JWT, but 60 token characters
+    for typed in ("connect Internationalisation Consolidated Holdings", "show a-b.c", "", None):
+        assert not holds_token(typed)
+    assert not holds_token("show " + "x" * 60)  # no digit: a (very) long word

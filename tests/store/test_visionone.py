@@ -109,9 +109,11 @@ async def test_429_without_retry_after_backs_off_exponentially_with_jitter(
 ) -> None:
     api.script(TOKEN, *[Answer.error(429)] * 3, Answer.ok(posture(6)))
     sleeps = Sleeps()
-    p = await pull(api, sleeps, backoff=2.0)
+    p = await pull(api, sleeps)
     assert p.risk_index == 6  # type: ignore[attr-defined]
-    assert sleeps == [1.0, 2.0, 4.0]  # 2 s doubling, times the jitter 0.5
+    # From 15 s doubling, half of it jittered (0.5 here): past the API's 60-s window in 3.
+    assert sleeps == [11.25, 22.5, 45.0] and sum(sleeps) > 60
+    assert api.count(TOKEN) == 4
 
 
 def test_retry_after_as_an_http_date() -> None:
@@ -141,7 +143,9 @@ async def test_5xx_is_retried_a_bounded_number_of_times(api: VisionOneStandIn) -
 
 async def test_a_5xx_then_success_recovers(api: VisionOneStandIn) -> None:
     api.script(TOKEN, Answer.error(500), Answer.error(502), Answer.ok(posture(44)))
-    assert (await pull(api, Sleeps())).risk_index == 44  # type: ignore[attr-defined]
+    sleeps = Sleeps()
+    assert (await pull(api, sleeps)).risk_index == 44  # type: ignore[attr-defined]
+    assert sleeps == [0.5, 1.0]  # a server fault: from 1 s doubling, fully jittered
 
 
 @pytest.mark.parametrize("status", [401, 403])
