@@ -21,6 +21,7 @@ from store.migrate import upgrade
 from tests.harness import ADMIN, APPROVER, OPS, SECRET, BotHarness
 from tests.lmp_standin import LmpStandIn
 from tests.slack_standin import SlackStandIn
+from tests.visionone_standin import VisionOneStandIn
 
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("REQUIRE_POSTGRES") == "1"
@@ -110,6 +111,17 @@ async def slack() -> AsyncIterator[SlackStandIn]:
     finally:
         await standin.stop()
     assert not standin.problems, standin.problems
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[VisionOneStandIn]:
+    """A local stand-in of the Vision One public API (securityPosture)."""
+    standin = VisionOneStandIn()
+    await standin.start()
+    try:
+        yield standin
+    finally:
+        await standin.stop()
 
 
 @pytest.fixture

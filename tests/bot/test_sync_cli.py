@@ -6,10 +6,7 @@ import asyncio
 import datetime as dt
 import os
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from store.actions import Operations
 from store.actor import Actor
@@ -27,16 +24,6 @@ ROOT = Path(__file__).resolve().parents[2]
 KEY = new_key()
 GOOD = "eyJhbGciOiJSUzI1NiJ9.cli-good-token-0123456789"
 BAD = "eyJhbGciOiJSUzI1NiJ9.cli-bad-token-0123456789"
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[VisionOneStandIn]:
-    standin = VisionOneStandIn()
-    await standin.start()
-    try:
-        yield standin
-    finally:
-        await standin.stop()
 
 
 async def cli(*args: str, env: dict[str, str], cwd: Path) -> tuple[int, str, str]:

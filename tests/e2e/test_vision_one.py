@@ -7,7 +7,6 @@ import asyncio
 import datetime as dt
 import json
 import logging
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -37,16 +36,6 @@ from tests.visionone_standin import Answer, VisionOneStandIn, posture
 
 TOKEN = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.e2e-secret-token-zq81"
 KEY = new_key()
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[VisionOneStandIn]:
-    standin = VisionOneStandIn()
-    await standin.start()
-    try:
-        yield standin
-    finally:
-        await standin.stop()
 
 
 @pytest.fixture

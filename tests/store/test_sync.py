@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import select, text
@@ -33,16 +32,6 @@ FAST = Retrying(attempts=3, backoff=0.01, max_wait=1.0, timeout=0.5)
 
 def tok(name: str) -> str:
     return f"eyJhbGciOiJSUzI1NiJ9.{name.replace(' ', '_')}-token-0123456789"
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[VisionOneStandIn]:
-    standin = VisionOneStandIn()
-    await standin.start()
-    try:
-        yield standin
-    finally:
-        await standin.stop()
 
 
 def ops(db: Database, vault: TokenVault | None = None) -> Operations:

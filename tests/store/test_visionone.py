@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
@@ -21,16 +20,6 @@ from store.visionone import (
 from tests.visionone_standin import Answer, VisionOneStandIn, posture
 
 TOKEN = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.client-test-token"
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[VisionOneStandIn]:
-    standin = VisionOneStandIn()
-    await standin.start()
-    try:
-        yield standin
-    finally:
-        await standin.stop()
 
 
 class Sleeps(list[float]):
