@@ -5,6 +5,7 @@ from __future__ import annotations
 from slack_sdk.models.blocks import Block
 
 from blocks.message import Message, context, section
+from blocks.text import esc
 from store.access import a_role
 from store.enums import PartnerType, Role
 
@@ -66,7 +67,8 @@ def help_message(
         commands += _APPROVER
     if role.allows(Role.ADMIN):
         commands += _ADMIN
-    lines = "\n".join(f"`{cmd}` — {what}" for cmd, what in commands)
+    # Escaped: Slack reads `<company>` as a link, even inside backticks.
+    lines = "\n".join(f"`{esc(cmd)}` — {esc(what)}" for cmd, what in commands)
     blocks: list[Block] = []
     if prefix:
         blocks.append(section(prefix))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from slack_sdk.models.blocks import SectionBlock
@@ -101,3 +102,8 @@ def test_button_values_reject_tampering() -> None:
         ListPageValue.decode('{"q": "", "p": 1, "admin": true}')
     with pytest.raises(InvalidInput):
         ListPageValue.decode(None)
+
+
+def test_help_escapes_the_placeholders_slack_would_read_as_links() -> None:
+    text = json.dumps(check(help_message(Role.ADMIN))["blocks"])
+    assert "`/customers show &lt;company&gt;`" in text and "<company>" not in text
