@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import io
 import logging
 from collections.abc import Awaitable, Callable
 
 log = logging.getLogger("overview.scheduler")
+STOP_SECONDS = 10.0
 
 
 async def every(seconds: float, name: str, job: Callable[[], Awaitable[object]]) -> None:
@@ -30,7 +31,16 @@ class Scheduler:
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if self._tasks:
+            # Bounded: a job that swallowed its cancellation must not hang shutting down.
+            _, stuck = await asyncio.wait(self._tasks, timeout=STOP_SECONDS)
+            for task in stuck:
+                where = io.StringIO()
+                task.print_stack(limit=8, file=where)
+                log.warning(
+                    "job %s did not stop within %ss:\n%s",
+                    task.get_name(),
+                    STOP_SECONDS,
+                    where.getvalue(),
+                )
         self._tasks.clear()

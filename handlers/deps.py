@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,9 @@ from store.models import utcnow
 from store.sync import Syncer
 
 CONTEXT_KEY = "overview_deps"
+
+log = logging.getLogger("overview.deps")
+DRAIN_SECONDS = 30.0
 
 
 @dataclass
@@ -53,8 +57,23 @@ class Deps:
             await self.lmp.close()
 
     async def drain(self) -> None:
+        """Wait for background work to end (it may start more), for at most DRAIN_SECONDS.
+
+        Shutting down must not hang on a task stuck on the network: what is left is
+        logged with where it waits, then cancelled.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + DRAIN_SECONDS
         while self.tasks:  # tasks may start others (a finished provisioning refreshes Home)
-            await asyncio.gather(*list(self.tasks), return_exceptions=True)
+            left = deadline - loop.time()
+            if left <= 0:
+                stuck = list(self.tasks)
+                for task in stuck:
+                    log.warning("still running at shutdown, cancelled: %r", task)
+                    task.cancel()
+                await asyncio.wait(stuck, timeout=5)
+                return
+            await asyncio.wait(list(self.tasks), timeout=left)
 
 
 def deps_of(context: AsyncBoltContext) -> Deps:

@@ -23,6 +23,7 @@ from sqlalchemy.engine import URL, Dialect
 
 _CACHE_LIMIT = 1024
 log = logging.getLogger("overview.fastread")
+CLOSE_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -177,8 +178,12 @@ class FastReader:
 
     async def close(self) -> None:
         if self._sqlite is not None:
-            await self._sqlite.close()
-            self._sqlite = None
+            conn, self._sqlite = self._sqlite, None
+            await conn.close()
         if self._pg is not None:
-            await self._pg.close()
-            self._pg = None
+            pool, self._pg = self._pg, None
+            try:  # close() waits for every connection to come back: bounded
+                await asyncio.wait_for(pool.close(), CLOSE_SECONDS)
+            except TimeoutError:
+                log.warning("driver-level pool did not close within %ss; terminated", CLOSE_SECONDS)
+                pool.terminate()
