@@ -6,7 +6,9 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 import aiohttp
 import pytest
@@ -15,10 +17,10 @@ from sqlalchemy.engine import make_url
 
 from bot.run import prepare
 from bot.server import build_web_app
-from bot.settings import Settings, load_settings
+from bot.settings import Settings
 from store.db import Database
 from store.migrate import upgrade
-from tests.harness import ADMIN, APPROVER, OPS, SECRET, BotHarness
+from tests.harness import ADMIN, APPROVER, OPS, SECRET, BotHarness, bot_settings_for
 from tests.lmp_standin import LmpStandIn
 from tests.slack_standin import SlackStandIn
 from tests.visionone_standin import VisionOneStandIn
@@ -102,51 +104,49 @@ async def db(db_url: str) -> AsyncIterator[Database]:
         await database.close()
 
 
-@pytest.fixture
-async def slack() -> AsyncIterator[SlackStandIn]:
-    standin = SlackStandIn()
+class _StandIn(Protocol):
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+
+
+S = TypeVar("S", bound=_StandIn)
+
+
+@asynccontextmanager
+async def _running(standin: S) -> AsyncIterator[S]:
+    """A stand-in server for the test's length."""
     await standin.start()
     try:
         yield standin
     finally:
         await standin.stop()
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[SlackStandIn]:
+    async with _running(SlackStandIn()) as standin:
+        yield standin
     assert not standin.problems, standin.problems
 
 
 @pytest.fixture
 async def api() -> AsyncIterator[VisionOneStandIn]:
     """A local stand-in of the Vision One public API (securityPosture)."""
-    standin = VisionOneStandIn()
-    await standin.start()
-    try:
+    async with _running(VisionOneStandIn()) as standin:
         yield standin
-    finally:
-        await standin.stop()
 
 
 @pytest.fixture
 async def lmp() -> AsyncIterator[LmpStandIn]:
     """A local stand-in of Trend's LMPI that checks every signature."""
-    standin = LmpStandIn()
-    await standin.start()
-    try:
+    async with _running(LmpStandIn()) as standin:
         yield standin
-    finally:
-        await standin.stop()
     assert not standin.problems, standin.problems
 
 
 @pytest.fixture
 def bot_settings(db_url: str, slack: SlackStandIn) -> Settings:
-    return load_settings(
-        slack_bot_token="xoxb-test",
-        slack_signing_secret=SECRET,
-        slack_api_url=slack.api_url,
-        database_url=db_url,
-        bot_admins=ADMIN,
-        default_role="viewer",
-        _env_file=None,
-    )
+    return bot_settings_for(db_url, slack.api_url)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import aiohttp
 from slack_bolt.async_app import AsyncApp
 
 from blocks.limits import block_problems
+from bot.settings import Settings, load_settings
 from handlers.deps import Deps
 from store.db import Database
 from tests.slack_standin import TEAM, SlackStandIn
@@ -220,3 +221,17 @@ async def submit(
 def opened_view(call_payload: dict[str, Any]) -> dict[str, Any]:
     view = call_payload["view"]
     return json.loads(view) if isinstance(view, str) else view
+
+
+def bot_settings_for(db_url: str, slack_api_url: str, **more: object) -> Settings:
+    """The bot's settings in tests: the stand-in Slack, the test database, and `more`."""
+    return load_settings(
+        slack_bot_token="xoxb-test",
+        slack_signing_secret=SECRET,
+        slack_api_url=slack_api_url,
+        database_url=db_url,
+        bot_admins=ADMIN,
+        default_role="viewer",
+        _env_file=None,
+        **more,
+    )

@@ -12,7 +12,7 @@ import time
 import pytest
 from sqlalchemy import inspect, select, text
 
-from bot.settings import Settings, load_settings
+from bot.settings import Settings
 from store.actor import Actor
 from store.audit import record
 from store.enums import Action, Origin, PartnerType, Role, Status
@@ -20,24 +20,23 @@ from store.lmp_platform import LmpPlatform
 from store.models import AuditEntry, Customer
 from tests.e2e.test_actions import button, card_of, last_response, row
 from tests.factories import add, customer
-from tests.harness import ADMIN, OPS, SECRET, BotHarness, message_text, opened_view, submit
+from tests.harness import (
+    ADMIN,
+    OPS,
+    BotHarness,
+    bot_settings_for,
+    message_text,
+    opened_view,
+    submit,
+)
 from tests.lmp_standin import SECRET_KEY, TOKEN, Fault, LmpStandIn
 from tests.slack_standin import SlackStandIn
 
 
 @pytest.fixture
 def bot_settings(db_url: str, slack: SlackStandIn, lmp: LmpStandIn) -> Settings:
-    return load_settings(
-        slack_bot_token="xoxb-test",
-        slack_signing_secret=SECRET,
-        slack_api_url=slack.api_url,
-        database_url=db_url,
-        bot_admins=ADMIN,
-        default_role="viewer",
-        lmpi_url=lmp.url,
-        lmpi_access_token=TOKEN,
-        lmpi_secret_key=SECRET_KEY,
-        _env_file=None,
+    return bot_settings_for(
+        db_url, slack.api_url, lmpi_url=lmp.url, lmpi_access_token=TOKEN, lmpi_secret_key=SECRET_KEY
     )
 
 

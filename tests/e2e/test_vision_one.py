@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
-from bot.settings import Settings, load_settings
+from bot.settings import Settings
 from store.actor import Actor
 from store.enums import ConnectionState, Level, Origin, Role, Status
 from store.models import AuditEntry, Customer, RiskSnapshot, VisionOneConnection
@@ -21,11 +21,10 @@ from store.secrets import NO_KEY, new_key
 from tests.e2e.test_actions import button, card_of, last_response
 from tests.factories import add, customer
 from tests.harness import (
-    ADMIN,
     OPS,
-    SECRET,
     VIEWER,
     BotHarness,
+    bot_settings_for,
     buttons,
     message_text,
     opened_view,
@@ -40,17 +39,7 @@ KEY = new_key()
 
 @pytest.fixture
 def bot_settings(db_url: str, slack: SlackStandIn, api: VisionOneStandIn) -> Settings:
-    return load_settings(
-        slack_bot_token="xoxb-test",
-        slack_signing_secret=SECRET,
-        slack_api_url=slack.api_url,
-        database_url=db_url,
-        bot_admins=ADMIN,
-        default_role="viewer",
-        bot_secret_key=KEY,
-        vision_one_base_url=api.url,
-        _env_file=None,
-    )
+    return bot_settings_for(db_url, slack.api_url, bot_secret_key=KEY, vision_one_base_url=api.url)
 
 
 async def open_connect(
